@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The project's root folder (this file sits one level below it, in src/ or dist/). */
+export const projectRoot = path.resolve(__dirname, '..');
+
+const emptyAsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
+const port = z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535));
+const text = z.preprocess(emptyAsUnset, z.string().min(1));
+
+const schema = z.object({
+  ICECREAM_LOCAL_DIR: text.default(path.join(projectRoot, '.local')),
+  ICECREAM_TOOLS_DIR: text.default(path.join(projectRoot, '.tools')),
+  ICECREAM_DATA: text.default(path.join(projectRoot, 'data', 'japan_icecream_tokyo_monthly.csv')),
+  ICECREAM_DVC_FILE: text.default(path.join(projectRoot, 'data.dvc')),
+  PYTHON: text.default('python3'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_ADDRESS: text.optional(),
+  TEMPORAL_NAMESPACE: text.default('default'),
+  TEMPORAL_TASK_QUEUE: text.default('icecream-pipeline'),
+  MLFLOW_PORT: port.default(5000),
+  MLFLOW_TRACKING_URI: text.optional(),
+  MLFLOW_TRACKING_USERNAME: text.optional(),
+  MLFLOW_TRACKING_PASSWORD: text.optional(),
+  MLFLOW_TRACKING_TOKEN: text.optional(),
+  MLFLOW_EXPERIMENT_NAME: text.default('ice-cream-sales'),
+  MLFLOW_REGISTERED_MODEL: text.default('ice-cream-sales'),
+  API_HOST: text.default('127.0.0.1'),
+  API_PORT: port.default(8080),
+  MODEL_REFRESH_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().positive()).default(30),
+  LOG_LEVEL: z
+    .preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .default('info'),
+  STACK_START_TIMEOUT_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().positive()).default(180),
+});
+
+export interface Config {
+  /** Folder for pids, logs, the Temporal SQLite file and MLflow's store and artifacts. */
+  localDir: string;
+  /** Folder of the project's Python virtualenv (mlflow, dvc, temporal). */
+  toolsDir: string;
+  python: string;
+  /** Default dataset (a CSV tracked by DVC) and the .dvc file that pins its md5. */
+  dataPath: string;
+  dvcFile: string;
+  temporal: { port: number; uiPort: number; address: string; namespace: string; taskQueue: string };
+  mlflow: {
+    port: number;
+    trackingUri: string;
+    username: string | undefined;
+    password: string | undefined;
+    token: string | undefined;
+    experimentName: string;
+    registeredModel: string;
+  };
+  api: { host: string; port: number; modelRefreshSeconds: number };
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  stackStartTimeoutMs: number;
+}
+
+/** A configuration problem: lists every invalid variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration from an environment (process.env by default).
+ * The only code in the project that reads environment variables.
+ * @throws ConfigError listing every invalid variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    localDir: path.resolve(e.ICECREAM_LOCAL_DIR),
+    toolsDir: path.resolve(e.ICECREAM_TOOLS_DIR),
+    python: e.PYTHON,
+    dataPath: path.resolve(e.ICECREAM_DATA),
+    dvcFile: path.resolve(e.ICECREAM_DVC_FILE),
+    temporal: {
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+    },
+    mlflow: {
+      port: e.MLFLOW_PORT,
+      trackingUri: (e.MLFLOW_TRACKING_URI ?? `http://127.0.0.1:${e.MLFLOW_PORT}`).replace(/\/+$/, ''),
+      username: e.MLFLOW_TRACKING_USERNAME,
+      password: e.MLFLOW_TRACKING_PASSWORD,
+      token: e.MLFLOW_TRACKING_TOKEN,
+      experimentName: e.MLFLOW_EXPERIMENT_NAME,
+      registeredModel: e.MLFLOW_REGISTERED_MODEL,
+    },
+    api: { host: e.API_HOST, port: e.API_PORT, modelRefreshSeconds: e.MODEL_REFRESH_SECONDS },
+    logLevel: e.LOG_LEVEL,
+    stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,
+  };
+}
