@@ -57,6 +57,8 @@ export interface Config {
   api: { host: string; port: number; modelRefreshSeconds: number };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
+  /** The environment child processes (servers, tools) inherit. */
+  childEnv: Readonly<Record<string, string | undefined>>;
 }
 
 /** A configuration problem: lists every invalid variable at once. */
@@ -103,5 +105,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     api: { host: e.API_HOST, port: e.API_PORT, modelRefreshSeconds: e.MODEL_REFRESH_SECONDS },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,
+    childEnv: { ...env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1', DVC_NO_ANALYTICS: '1' },
   };
 }

@@ -1,0 +1,314 @@
+import { addPeriods, formatDay, parseDay, periodsBetween } from './dates';
+import {
+  buildDesign,
+  featureVector,
+  inverseTarget,
+  resolveFeatureSpec,
+  timelineOf,
+  transformTarget,
+  warmupPeriods,
+  type FeatureSpec,
+  type Timeline,
+} from './features';
+import { conformalHalfWidth } from './intervals';
+import { matrix, type ModelJson, type Regressor } from './matrix';
+import { computeMetrics } from './metrics';
+import { fitModel, modelFromJson } from './models';
+import type { FeatureRow, ModelFamily, Prediction, Series } from './types';
+
+/** What to fit: a family with its hyperparameters, feature overrides, a seed and the interval coverage (e.g. 0.9). */
+export interface ForecasterConfig {
+  family: ModelFamily;
+  params: Record<string, number>;
+  features?: Partial<FeatureSpec>;
+  seed: number;
+  coverage: number;
+}
+
+/** How the interval half-width was calibrated. */
+export interface IntervalInfo {
+  method: 'split-conformal' | 'cv-residuals' | 'in-sample';
+  coverage: number;
+  /** prediction +/- halfWidth (target units), lower bound clipped at 0 */
+  halfWidth: number;
+  nResiduals: number;
+}
+
+/** Plain-data history tail kept in the model so a server can build lag features (see `historyFromForecaster`). */
+export interface HistoryTail {
+  dates: string[];
+  target: number[];
+  temperature: number[];
+  covariates: Record<string, number[]>;
+}
+
+/**
+ * A fitted forecaster: plain JSON-safe data (no functions), so it serializes byte-identically.
+ * Build with `fitForecaster`, use with `forecast` / `backtest`, store with `serializeForecaster`.
+ */
+export interface Forecaster {
+  config: ForecasterConfig;
+  features: FeatureSpec;
+  featureNames: string[];
+  model: ModelJson;
+  interval: IntervalInfo;
+  training: {
+    rows: number;
+    /** rows with complete features (rows - warmup) */
+    usedRows: number;
+    from: string;
+    to: string;
+    frequency: Series['frequency'];
+    inSampleMae: number;
+    covariateMeans: Record<string, number>;
+  };
+  history: HistoryTail;
+}
+
+/** Bad input to fit/forecast: misaligned or unparseable dates, too little history, non-finite values. */
+export class ForecastInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForecastInputError';
+  }
+}
+
+/** Options for `fitForecaster`. */
+export interface FitOptions {
+  /**
+   * Out-of-sample residuals (actual - predicted, target units) to calibrate the interval, e.g. from
+   * cross-validation. Without them the last 20% of the training rows is held out (split conformal).
+   */
+  residuals?: ArrayLike<number>;
+}
+
+const MIN_TRAIN_ROWS = 8;
+
+/**
+ * Fits a forecaster on a gap-free series. Deterministic: same series + config => identical output.
+ * Throws ForecastInputError when fewer than 8 rows have complete features, ModelUnavailableError
+ * for a family not wired in.
+ */
+export function fitForecaster(train: Series, config: ForecasterConfig, options: FitOptions = {}): Forecaster {
+  if (!(config.coverage > 0 && config.coverage < 1)) throw new ForecastInputError(`coverage must be in (0, 1), got ${config.coverage}`);
+  const spec = resolveFeatureSpec(train, config.features);
+  const tl = timelineOf(spec, train);
+  const design = buildDesign(spec, tl);
+  const m = design.X.rows;
+  if (m < MIN_TRAIN_ROWS) {
+    throw new ForecastInputError(`only ${m} training rows have complete features (need ${MIN_TRAIN_ROWS}; the features look back ${warmupPeriods(spec)} periods)`);
+  }
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) y[i] = tl.target[design.index[i]!]!;
+  const model = fitModel(config.family, design.X, y, config.params, config.seed);
+  const fitted = model.predict(design.X);
+  const actual = new Float64Array(m);
+  const pred = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    actual[i] = train.target[design.index[i]!]!;
+    pred[i] = Math.max(0, inverseTarget(spec, fitted[i]!));
+  }
+  const interval = calibrate(spec, config, design, y, actual, pred, options);
+  const covariateMeans: Record<string, number> = {};
+  for (const c of spec.covariates) {
+    const col = train.covariates[c]!;
+    let s = 0;
+    for (let i = 0; i < col.length; i++) s += col[i]!;
+    covariateMeans[c] = col.length ? s / col.length : 0;
+  }
+  const keep = Math.min(train.dates.length, Math.max(warmupPeriods(spec), 1));
+  const start = train.dates.length - keep;
+  const covs: Record<string, number[]> = {};
+  for (const c of spec.covariates) covs[c] = Array.from(train.covariates[c]!.subarray(start));
+  return {
+    config: structuredCloneConfig(config),
+    features: spec,
+    featureNames: design.names,
+    model: model.toJSON(),
+    interval,
+    training: {
+      rows: train.dates.length,
+      usedRows: m,
+      from: train.dates[0]!,
+      to: train.dates[train.dates.length - 1]!,
+      frequency: train.frequency,
+      inSampleMae: computeMetrics(actual, pred).mae,
+      covariateMeans,
+    },
+    history: {
+      dates: train.dates.slice(start),
+      target: Array.from(train.target.subarray(start)),
+      temperature: Array.from(train.temperature.subarray(start)),
+      covariates: covs,
+    },
+  };
+}
+
+function structuredCloneConfig(config: ForecasterConfig): ForecasterConfig {
+  const out: ForecasterConfig = { family: config.family, params: { ...config.params }, seed: config.seed, coverage: config.coverage };
+  if (config.features) out.features = JSON.parse(JSON.stringify(config.features)) as Partial<FeatureSpec>;
+  return out;
+}
+
+function calibrate(
+  spec: FeatureSpec,
+  config: ForecasterConfig,
+  design: ReturnType<typeof buildDesign>,
+  y: Float64Array,
+  actual: Float64Array,
+  inSample: Float64Array,
+  options: FitOptions,
+): IntervalInfo {
+  if (options.residuals && options.residuals.length > 0) {
+    return { method: 'cv-residuals', coverage: config.coverage, halfWidth: conformalHalfWidth(options.residuals, config.coverage), nResiduals: options.residuals.length };
+  }
+  const m = design.X.rows;
+  const nCal = Math.floor(m * 0.2);
+  if (nCal >= 5 && m - nCal >= MIN_TRAIN_ROWS) {
+    const p = design.X.cols;
+    const fitX = matrix(m - nCal, p, design.X.data.slice(0, (m - nCal) * p));
+    const calX = matrix(nCal, p, design.X.data.slice((m - nCal) * p));
+    const model = fitModel(config.family, fitX, y.slice(0, m - nCal), config.params, config.seed);
+    const cal = model.predict(calX);
+    const res = new Float64Array(nCal);
+    for (let i = 0; i < nCal; i++) res[i] = actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]!));
+    return { method: 'split-conformal', coverage: config.coverage, halfWidth: conformalHalfWidth(res, config.coverage), nResiduals: nCal };
+  }
+  const res = new Float64Array(m);
+  for (let i = 0; i < m; i++) res[i] = actual[i]! - inSample[i]!;
+  return { method: 'in-sample', coverage: config.coverage, halfWidth: conformalHalfWidth(res, config.coverage), nResiduals: m };
+}
+
+/** The history tail stored in a forecaster, as a Series (seed for a server's sales history). */
+export function historyFromForecaster(f: Forecaster): Series {
+  const covariates: Record<string, Float64Array> = {};
+  for (const [k, v] of Object.entries(f.history.covariates)) covariates[k] = Float64Array.from(v);
+  return {
+    dates: [...f.history.dates],
+    target: Float64Array.from(f.history.target),
+    temperature: Float64Array.from(f.history.temperature),
+    covariates,
+    frequency: f.training.frequency,
+  };
+}
+
+const modelCache = new WeakMap<ModelJson, Regressor>();
+function regressorOf(f: Forecaster): Regressor {
+  let r = modelCache.get(f.model);
+  if (!r) {
+    r = modelFromJson(f.model);
+    modelCache.set(f.model, r);
+  }
+  return r;
+}
+
+/**
+ * One-step-ahead predictions for `rows` (any order; returned in the same order). A row inside the
+ * history gets features from the actuals before its date; a row after the history's end gets them
+ * recursively from earlier predictions. Periods between the history's end and a requested row that
+ * no row describes take the temperature of the next requested row and the covariates' training means.
+ * Throws ForecastInputError for an unparseable or misaligned date, a date before the history has
+ * enough look-back, a non-finite temperature, or a history of another frequency.
+ */
+export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Prediction[] {
+  const spec = f.features;
+  if (history.frequency !== spec.frequency) throw new ForecastInputError(`history is ${history.frequency} but the model is ${spec.frequency}`);
+  if (history.dates.length === 0) throw new ForecastInputError('history is empty');
+  const n = history.dates.length;
+  const startDay = parseDay(history.dates[0]!);
+  const pos = rows.map((r) => {
+    const day = parseDay(r.date);
+    if (!Number.isFinite(day)) throw new ForecastInputError(`unparseable date "${r.date}"`);
+    if (!Number.isFinite(r.temperature)) throw new ForecastInputError(`temperature for ${r.date} is not a finite number`);
+    const k = periodsBetween(startDay, day, spec.frequency);
+    if (!Number.isInteger(k) || (spec.frequency === 'monthly' && formatDay(day).slice(8) !== '01')) {
+      throw new ForecastInputError(`date ${r.date} is not on the ${spec.frequency} grid of the history`);
+    }
+    if (k < warmupPeriods(spec)) throw new ForecastInputError(`date ${r.date} needs ${warmupPeriods(spec)} earlier periods of history`);
+    return k;
+  });
+  const maxK = Math.max(n - 1, ...pos);
+  const N = maxK + 1;
+  const tl = extendTimeline(f, history, N);
+  // rows override the temperature/covariates of their own period
+  const byPos = new Map<number, FeatureRow>();
+  rows.forEach((r, i) => byPos.set(pos[i]!, r));
+  for (const [k, r] of byPos) {
+    tl.temperature[k] = r.temperature;
+    for (const c of spec.covariates) {
+      const v = r.covariates?.[c];
+      if (v !== undefined && Number.isFinite(v)) tl.covariates[c]![k] = v;
+    }
+  }
+  // back-fill temperatures of undescribed future periods from the next described one
+  let next = NaN;
+  for (let k = N - 1; k >= n; k--) {
+    if (byPos.has(k)) next = byPos.get(k)!.temperature;
+    else tl.temperature[k] = next;
+  }
+  const model = regressorOf(f);
+  const p = f.featureNames.length;
+  const out = new Map<number, number>();
+  // rows inside the history: one batch
+  const inside = [...new Set(pos.filter((k) => k < n))].sort((a, b) => a - b);
+  if (inside.length) {
+    const X = matrix(inside.length, p);
+    inside.forEach((k, i) => {
+      if (!featureVector(spec, tl, k, X.data.subarray(i * p, (i + 1) * p))) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
+    });
+    const z = model.predict(X);
+    inside.forEach((k, i) => out.set(k, z[i]!));
+  }
+  // after the history: recursive, each prediction becomes the next period's lag
+  const x = matrix(1, p);
+  for (let k = n; k < N; k++) {
+    if (!featureVector(spec, tl, k, x.data)) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
+    const z = model.predict(x)[0]!;
+    const yhat = Math.max(0, inverseTarget(spec, z));
+    tl.target[k] = transformTarget(spec, yhat);
+    out.set(k, z);
+  }
+  const hw = f.interval.halfWidth;
+  return rows.map((r, i) => {
+    const yhat = Math.max(0, inverseTarget(spec, out.get(pos[i]!)!));
+    return { date: formatDay(parseDay(r.date)), prediction: yhat, lower: Math.max(0, yhat - hw), upper: yhat + hw };
+  });
+}
+
+function extendTimeline(f: Forecaster, history: Series, N: number): Timeline {
+  const spec = f.features;
+  const base = timelineOf(spec, history);
+  const n = history.dates.length;
+  const days = new Float64Array(N);
+  const target = new Float64Array(N).fill(NaN);
+  const temperature = new Float64Array(N);
+  days.set(base.days);
+  target.set(base.target);
+  temperature.set(history.temperature);
+  const startDay = base.days[0]!;
+  for (let k = n; k < N; k++) days[k] = addPeriods(startDay, k, spec.frequency);
+  const covariates: Record<string, Float64Array> = {};
+  for (const c of spec.covariates) {
+    const col = new Float64Array(N).fill(f.training.covariateMeans[c] ?? 0);
+    const h = history.covariates[c];
+    if (h) col.set(h);
+    covariates[c] = col;
+  }
+  return { days, target, temperature, covariates };
+}
+
+/**
+ * One-step-ahead predictions for series rows [from, to) using the actuals before each row
+ * (the evaluation of a model fitted on rows before `from`). Throws like `forecast`.
+ */
+export function backtest(f: Forecaster, series: Series, from: number, to = series.dates.length): Prediction[] {
+  if (from < 0 || to > series.dates.length || from > to) throw new RangeError(`backtest: bad range [${from}, ${to}) for ${series.dates.length} rows`);
+  const rows: FeatureRow[] = [];
+  for (let t = from; t < to; t++) {
+    const covariates: Record<string, number> = {};
+    for (const [c, col] of Object.entries(series.covariates)) covariates[c] = col[t]!;
+    rows.push({ date: series.dates[t]!, temperature: series.temperature[t]!, covariates });
+  }
+  return forecast(f, series, rows);
+}
+

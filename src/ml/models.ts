@@ -1,0 +1,47 @@
+import { fitLinear, linearModelFromJson } from './linear';
+import type { Matrix, ModelJson, Regressor } from './matrix';
+import { MODEL_FAMILIES, type ModelFamily } from './types';
+
+/** Thrown for a model family or JSON kind the engine cannot build (yet). */
+export class ModelUnavailableError extends Error {
+  constructor(readonly family: string) {
+    super(`model family "${family}" is not available yet`);
+    this.name = 'ModelUnavailableError';
+  }
+}
+
+type Fit = (X: Matrix, y: Float64Array, params: Record<string, number>, seed: number) => Regressor;
+
+/** One line per family: how to fit it. Parameter names follow the family's own options. */
+const FITTERS: Partial<Record<ModelFamily, Fit>> = {
+  ridge: (X, y, p) => fitLinear('ridge', X, y, p),
+  lasso: (X, y, p) => fitLinear('lasso', X, y, p),
+  elasticnet: (X, y, p) => fitLinear('elasticnet', X, y, p),
+};
+
+/** One line per JSON kind: how to rebuild it. */
+const READERS: Record<string, (json: ModelJson) => Regressor> = {
+  linear: linearModelFromJson,
+};
+
+/** Families whose fitter is wired in (the others throw ModelUnavailableError). */
+export function availableFamilies(): ModelFamily[] {
+  return MODEL_FAMILIES.filter((f) => FITTERS[f] !== undefined);
+}
+
+/**
+ * Fits a model of the given family. Deterministic for (X, y, params, seed).
+ * Throws ModelUnavailableError for a family not wired in, RangeError for bad shapes.
+ */
+export function fitModel(family: ModelFamily, X: Matrix, y: Float64Array, params: Record<string, number>, seed: number): Regressor {
+  const fit = FITTERS[family];
+  if (!fit) throw new ModelUnavailableError(family);
+  return fit(X, y, params, seed);
+}
+
+/** Rebuilds a fitted model from its JSON; throws ModelUnavailableError for an unknown kind. */
+export function modelFromJson(json: ModelJson): Regressor {
+  const read = READERS[json.kind];
+  if (!read) throw new ModelUnavailableError(json.kind);
+  return read(json);
+}

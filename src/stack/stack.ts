@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import {
+  PortInUseError,
+  isPortFree,
+  runningPid,
+  spawnDetached,
+  stopProcess,
+  waitUntilReady,
+} from './processes';
+import { ensureTools, type Tools } from './tools';
+
+export const serviceNames = ['temporal', 'mlflow'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface ServiceStatus {
+  name: ServiceName;
+  pid: number | undefined;
+  ready: boolean;
+  url: string;
+  uiUrl: string;
+  logFile: string;
+}
+
+interface ServiceSpec {
+  name: ServiceName;
+  dir: string;
+  pidFile: string;
+  logFile: string;
+  ports: { port: number; variable: string }[];
+  url: string;
+  uiUrl: string;
+  command: (tools: Tools) => [string, string[]];
+  probe: () => Promise<boolean>;
+}
+
+function services(config: Config): ServiceSpec[] {
+  const t = config.temporal;
+  const m = config.mlflow;
+  const temporalDir = path.join(config.localDir, 'temporal');
+  const mlflowDir = path.join(config.localDir, 'mlflow');
+  return [
+    {
+      name: 'temporal',
+      dir: temporalDir,
+      pidFile: path.join(temporalDir, 'server.pid'),
+      logFile: path.join(temporalDir, 'server.log'),
+      ports: [
+        { port: t.port, variable: 'TEMPORAL_PORT' },
+        { port: t.uiPort, variable: 'TEMPORAL_UI_PORT' },
+      ],
+      url: `127.0.0.1:${t.port}`,
+      uiUrl: `http://127.0.0.1:${t.uiPort}`,
+      command: (tools) => [
+        tools.temporal,
+        [
+          'server', 'start-dev',
+          '--ip', '127.0.0.1',
+          '--port', String(t.port),
+          '--ui-port', String(t.uiPort),
+          '--db-filename', path.join(temporalDir, 'temporal.db'),
+          '--namespace', t.namespace,
+          '--log-level', 'warn',
+          '--ui-disable-news-fetch',
+        ],
+      ],
+      probe: () => temporalNamespaceAnswers(`127.0.0.1:${t.port}`, t.namespace),
+    },
+    {
+      name: 'mlflow',
+      dir: mlflowDir,
+      pidFile: path.join(mlflowDir, 'server.pid'),
+      logFile: path.join(mlflowDir, 'server.log'),
+      ports: [{ port: m.port, variable: 'MLFLOW_PORT' }],
+      url: `http://127.0.0.1:${m.port}`,
+      uiUrl: `http://127.0.0.1:${m.port}`,
+      command: (tools) => [
+        tools.mlflow,
+        [
+          'server',
+          '--host', '127.0.0.1',
+          '--port', String(m.port),
+          // one worker: SQLite serialises writers, more workers only add "database is locked"
+          '--workers', '1',
+          '--backend-store-uri', `sqlite:///${path.join(mlflowDir, 'mlflow.db')}`,
+          '--serve-artifacts',
+          '--artifacts-destination', path.join(mlflowDir, 'artifacts'),
+        ],
+      ],
+      probe: () => mlflowAnswers(`http://127.0.0.1:${m.port}`),
+    },
+  ];
+}
+
+async function temporalNamespaceAnswers(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 2000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function mlflowAnswers(url: string): Promise<boolean> {
+  const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+  if (!health.ok) return false;
+  const version = await fetch(`${url}/version`, { signal: AbortSignal.timeout(2000) });
+  return version.ok && /^\d+\.\d+/.test((await version.text()).trim());
+}
+
+/**
+ * Starts every local service that is not running yet and waits until each is usable
+ * (Temporal: the namespace answers; MLflow: /health and /version). Services this project
+ * already runs are re-used. Data lives under config.localDir and survives down/up.
+ * @returns the names of the services this call started.
+ * @throws PortInUseError when a port is held by another process; ServiceStartError on timeout.
+ */
+export async function stackUp(config: Config, onMessage: (m: string) => void = () => undefined): Promise<ServiceName[]> {
+  const tools = await ensureTools(config.toolsDir, config.python, onMessage);
+  const specs = services(config);
+  const toStart: ServiceSpec[] = [];
+  for (const spec of specs) {
+    if (runningPid(spec.pidFile) !== undefined) continue;
+    for (const { port, variable } of spec.ports) {
+      if (!(await isPortFree(port))) {
+        throw new PortInUseError(spec.name, port, `Stop that process or choose another port with ${variable}=...`);
+      }
+    }
+    toStart.push(spec);
+  }
+  for (const spec of toStart) {
+    fs.mkdirSync(spec.dir, { recursive: true });
+    const [command, args] = spec.command(tools);
+    onMessage(`starting ${spec.name} (log: ${spec.logFile})`);
+    spawnDetached(command, args, { logFile: spec.logFile, pidFile: spec.pidFile, env: { ...config.childEnv }, cwd: spec.dir });
+  }
+  // wait for all, in parallel, even those that were already running
+  await Promise.all(
+    specs.map((spec) =>
+      waitUntilReady(spec.name, spec.probe, { pidFile: spec.pidFile, logFile: spec.logFile, timeoutMs: config.stackStartTimeoutMs }),
+    ),
+  );
+  return toStart.map((s) => s.name);
+}
+
+/** Stops the given services (default: all) started by this project. Data is kept. */
+export async function stackDown(config: Config, only: readonly ServiceName[] = serviceNames): Promise<ServiceName[]> {
+  const stopped: ServiceName[] = [];
+  for (const spec of services(config).filter((s) => only.includes(s.name))) {
+    if (await stopProcess(spec.pidFile)) stopped.push(spec.name);
+  }
+  return stopped;
+}
+
+export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
+  return Promise.all(
+    services(config).map(async (spec) => {
+      const pid = runningPid(spec.pidFile);
+      const ready = pid !== undefined && (await spec.probe().catch(() => false));
+      return { name: spec.name, pid, ready, url: spec.url, uiUrl: spec.uiUrl, logFile: spec.logFile };
+    }),
+  );
+}
