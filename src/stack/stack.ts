@@ -118,9 +118,13 @@ async function mlflowAnswers(url: string): Promise<boolean> {
  * @returns the names of the services this call started.
  * @throws PortInUseError when a port is held by another process; ServiceStartError on timeout.
  */
-export async function stackUp(config: Config, onMessage: (m: string) => void = () => undefined): Promise<ServiceName[]> {
+export async function stackUp(
+  config: Config,
+  onMessage: (m: string) => void = () => undefined,
+  only: readonly ServiceName[] = serviceNames,
+): Promise<ServiceName[]> {
   const tools = await ensureTools(config.toolsDir, config.python, onMessage);
-  const specs = services(config);
+  const specs = services(config).filter((s) => only.includes(s.name));
   const toStart: ServiceSpec[] = [];
   for (const spec of specs) {
     if (runningPid(spec.pidFile) !== undefined) continue;

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, projectRoot, type Config } from '../../src/config';
+import { freePort } from '../../src/stack/processes';
+import { stackDown, stackUp, type ServiceName } from '../../src/stack/stack';
+
+export interface TestStack {
+  config: Config;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts real services (the project's pinned Temporal dev server and/or MLflow server) on free
+ * loopback ports with their data in a new temporary folder. The Python tools are shared with the
+ * project (.tools/, installed on first use). Call stop() in afterAll.
+ */
+export async function startTestStack(
+  only: readonly ServiceName[] = ['temporal', 'mlflow'],
+  extraEnv: Record<string, string> = {},
+): Promise<TestStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-test-'));
+  const env = {
+    ...process.env,
+    ICECREAM_LOCAL_DIR: path.join(dir, 'local'),
+    ICECREAM_TOOLS_DIR: process.env.ICECREAM_TOOLS_DIR ?? path.join(projectRoot, '.tools'),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    MLFLOW_PORT: String(await freePort()),
+    API_PORT: String(await freePort()),
+    TEMPORAL_ADDRESS: '',
+    MLFLOW_TRACKING_URI: '',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  await stackUp(config, () => undefined, only);
+  return {
+    config,
+    dir,
+    async stop() {
+      await stackDown(config);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
