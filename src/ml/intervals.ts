@@ -7,7 +7,7 @@
  */
 export function conformalHalfWidth(residuals: ArrayLike<number>, coverage: number): number {
   if (!(coverage > 0 && coverage < 1)) throw new RangeError(`coverage must be in (0, 1), got ${coverage}`);
-  const abs = Float64Array.from(residuals as ArrayLike<number>, (r) => Math.abs(r)).filter((r) => Number.isFinite(r));
+  const abs = Float64Array.from(residuals, (r) => Math.abs(r)).filter((r) => Number.isFinite(r));
   if (abs.length === 0) throw new RangeError('conformalHalfWidth: no residuals');
   abs.sort();
   const k = Math.ceil((abs.length + 1) * coverage);
