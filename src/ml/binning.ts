@@ -22,6 +22,9 @@ export interface BinnedFeatures {
   readonly nBins: Int32Array;
   /** Per feature, the nBins - 1 ascending edges (thresholds between bins). */
   readonly edges: readonly Float64Array[];
+  /** Smallest and largest training value in each bin: binMin[f * 256 + b] (unused bins: +-Infinity). */
+  readonly binMin: Float64Array;
+  readonly binMax: Float64Array;
 }
 
 /** The largest maxBins: codes are bytes. */
@@ -53,10 +56,13 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number): BinnedFea
     nBins[f] = e.length + 1;
   }
   const codes = new Uint8Array(rows * cols);
+  const binMin = new Float64Array(cols * 256).fill(Infinity);
+  const binMax = new Float64Array(cols * 256).fill(-Infinity);
   for (let f = 0; f < cols; f++) {
     const e = edges[f]!;
     const len = e.length;
     const out = f * rows;
+    const bb = f * 256;
     for (let i = 0, k = f; i < rows; i++, k += cols) {
       const x = data[k]!;
       let lo = 0;
@@ -67,9 +73,11 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number): BinnedFea
         else lo = mid + 1;
       }
       codes[out + i] = lo;
+      if (x < binMin[bb + lo]!) binMin[bb + lo] = x;
+      if (x > binMax[bb + lo]!) binMax[bb + lo] = x;
     }
   }
-  return { rows, cols, codes, nBins, edges };
+  return { rows, cols, codes, nBins, edges, binMin, binMax };
 }
 
 /** The bin of x for a feature's edges (same rule as binFeatures). */
@@ -129,7 +137,7 @@ function findEdges(sorted: Float64Array, maxBins: number): Float64Array {
 }
 
 /** scikit-learn's split threshold between two consecutive values a < b. */
-function midpoint(a: number, b: number): number {
+export function midpoint(a: number, b: number): number {
   const m = a / 2 + b / 2;
   return m === b || !Number.isFinite(m) ? a : m;
 }

@@ -11,6 +11,7 @@
  * lists, and minSamplesLeaf / minSamplesSplit count distinct rows, as in scikit-learn.
  */
 import type { BinnedFeatures } from './binning';
+import { midpoint } from './binning';
 import { TreeBuilder } from './tree-nodes';
 import type { TreeArrays } from './tree-nodes';
 import type { Rng } from './tree-random';
@@ -47,11 +48,16 @@ export class GrowWorkspace {
     for (let f = 0; f < cols; f++) {
       counts.fill(0);
       const off = f * rows;
-      for (let i = 0; i < rows; i++) counts[codes[off + i]! + 1]++;
+      for (let i = 0; i < rows; i++) {
+        const c = codes[off + i]! + 1;
+        counts[c] = counts[c]! + 1;
+      }
       for (let b = 1; b < 257; b++) counts[b] = counts[b]! + counts[b - 1]!;
       for (let i = 0; i < rows; i++) {
         const c = codes[off + i]!;
-        this.order[off + counts[c]!++] = ((c << 24) | i) >>> 0;
+        const pos = counts[c]!;
+        counts[c] = pos + 1;
+        this.order[off + pos] = ((c << 24) | i) >>> 0;
       }
     }
     this.lists = new Uint32Array(rows * cols);
@@ -67,7 +73,7 @@ export class GrowWorkspace {
  * weighted squared-error decrease of each split per feature.
  */
 export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Array | null, params: GrowParams, rng: Rng, importances: Float64Array): TreeArrays {
-  const { rows, cols, edges } = ws.binned;
+  const { rows, cols, binMin, binMax } = ws.binned;
   const { order, lists, tmp, stamp, wy, features } = ws;
   const { maxDepth, minSamplesLeaf: msl, minSamplesSplit } = params;
   const sampleFeatures = params.maxFeatures < cols;
@@ -78,7 +84,7 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
   if (weights) {
     for (let f = 0; f < cols; f++) {
       const src = f * rows;
-      let k = f * 0;
+      let k = 0;
       for (let i = 0; i < rows; i++) {
         const e = order[src + i]!;
         if (w[e & ROW_MASK]! > 0) tmp[k++] = e;
@@ -125,6 +131,7 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
     let bestFeature = -1;
     let bestCode = 0;
     let bestPos = 0;
+    let bestNext = 0;
     let visited = 0;
     for (let k = 0; k < cols; k++) {
       let f = k;
@@ -150,7 +157,8 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
         sL += wy[r]!;
         if (i < firstValid) continue;
         const code = e >>> 24;
-        if (code === lists[i + 1]! >>> 24) continue;
+        const next = lists[i + 1]! >>> 24;
+        if (code === next) continue;
         const sR = sumWY - sL;
         const proxy = (sL * sL) / wL + (sR * sR) / (sumW - wL);
         if (proxy > bestProxy) {
@@ -158,6 +166,7 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
           bestFeature = f;
           bestCode = code;
           bestPos = i + 1 - base;
+          bestNext = next;
         }
       }
       if (sampleFeatures && visited >= params.maxFeatures && bestFeature >= 0) break;
@@ -183,7 +192,9 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
     }
     const leftId = builder.addNode();
     const rightId = builder.addNode();
-    builder.setSplit(node, bestFeature, edges[bestFeature]![bestCode]!, leftId, rightId);
+    // Midway between the largest value going left and the smallest going right, as scikit-learn.
+    const threshold = midpoint(binMax[bestFeature * 256 + bestCode]!, binMin[bestFeature * 256 + bestNext]!);
+    builder.setSplit(node, bestFeature, threshold, leftId, rightId);
     stack.push(start + nLeft, end, depth + 1, rightId);
     stack.push(start, start + nLeft, depth + 1, leftId);
   }
