@@ -16,7 +16,8 @@ import { mulberry32, randomInt } from './tree-random';
 export interface BinnedFeatures {
   readonly rows: number;
   readonly cols: number;
-  /** Column-major codes: the bin of X[i, f] is codes[f * rows + i]. */
+  /** Layout of `codes`: the bin of X[i, f] is codes[f * rows + i] ('columns') or codes[i * cols + f] ('rows'). */
+  readonly layout: BinLayout;
   readonly codes: Uint8Array;
   /** Number of bins of each feature (1 for a constant column). */
   readonly nBins: Int32Array;
@@ -27,28 +28,34 @@ export interface BinnedFeatures {
   readonly binMax: Float64Array;
 }
 
+export type BinLayout = 'columns' | 'rows';
+
 /** The largest maxBins: codes are bytes. */
 export const MAX_BINS = 255;
 const SUBSAMPLE = 200_000;
 
 /**
  * Bins every column of X (all values must be finite; callers check). Deterministic for a seed.
+ * With `rowIndex`, only those rows are binned (row i of the result is X row rowIndex[i]) and
+ * the edges come from them alone.
  * @throws RangeError if maxBins is not an integer in [2, 255].
  */
-export function binFeatures(X: Matrix, maxBins: number, seed: number): BinnedFeatures {
+export function binFeatures(X: Matrix, maxBins: number, seed: number, layout: BinLayout = 'columns', rowIndex?: Int32Array): BinnedFeatures {
   if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS) {
     throw new RangeError(`maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`);
   }
-  const { rows, cols, data } = X;
+  const { cols, data } = X;
+  const rows = rowIndex ? rowIndex.length : X.rows;
+  const src = (i: number): number => (rowIndex ? rowIndex[i]! : i);
   const sample = sampleRows(rows, seed);
   const edges: Float64Array[] = [];
   const nBins = new Int32Array(cols);
   const column = new Float64Array(sample ? sample.length : rows);
   for (let f = 0; f < cols; f++) {
     if (sample) {
-      for (let k = 0; k < sample.length; k++) column[k] = data[sample[k]! * cols + f]!;
+      for (let k = 0; k < sample.length; k++) column[k] = data[src(sample[k]!) * cols + f]!;
     } else {
-      for (let i = 0; i < rows; i++) column[i] = data[i * cols + f]!;
+      for (let i = 0; i < rows; i++) column[i] = data[src(i) * cols + f]!;
     }
     column.sort();
     const e = findEdges(column, maxBins);
@@ -61,10 +68,11 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number): BinnedFea
   for (let f = 0; f < cols; f++) {
     const e = edges[f]!;
     const len = e.length;
-    const out = f * rows;
     const bb = f * 256;
-    for (let i = 0, k = f; i < rows; i++, k += cols) {
-      const x = data[k]!;
+    const out = layout === 'columns' ? f * rows : f;
+    const step = layout === 'columns' ? 1 : cols;
+    for (let i = 0, o = out; i < rows; i++, o += step) {
+      const x = data[src(i) * cols + f]!;
       let lo = 0;
       let hi = len;
       while (lo < hi) {
@@ -72,12 +80,12 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number): BinnedFea
         if (x <= e[mid]!) hi = mid;
         else lo = mid + 1;
       }
-      codes[out + i] = lo;
+      codes[o] = lo;
       if (x < binMin[bb + lo]!) binMin[bb + lo] = x;
       if (x > binMax[bb + lo]!) binMax[bb + lo] = x;
     }
   }
-  return { rows, cols, codes, nBins, edges, binMin, binMax };
+  return { rows, cols, layout, codes, nBins, edges, binMin, binMax };
 }
 
 /** The bin of x for a feature's edges (same rule as binFeatures). */

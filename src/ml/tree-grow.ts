@@ -42,6 +42,7 @@ export class GrowWorkspace {
 
   constructor(readonly binned: BinnedFeatures) {
     const { rows, cols, codes } = binned;
+    if (binned.layout !== 'columns') throw new TypeError('GrowWorkspace needs column-major codes');
     if (rows >= MAX_ROWS) throw new RangeError(`tree models support at most ${MAX_ROWS - 1} rows, got ${rows}`);
     this.order = new Uint32Array(rows * cols);
     const counts = new Int32Array(257);

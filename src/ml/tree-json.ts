@@ -3,6 +3,7 @@
  * model that predicts exactly as the one that was serialized.
  */
 import { randomForestFromJson } from './forest';
+import { gradientBoostingFromJson } from './gbm';
 import type { ModelJson } from './matrix';
 import { decisionTreeFromJson } from './tree';
 import type { TreeRegressor } from './tree';
@@ -18,6 +19,8 @@ export function treeModelFromJson(json: ModelJson): TreeRegressor {
       return decisionTreeFromJson(json);
     case 'forest':
       return randomForestFromJson(json);
+    case 'gbm':
+      return gradientBoostingFromJson(json);
     default:
       throw new TypeError(`treeModelFromJson: unknown model kind '${String(json.kind)}' (expected tree, forest or gbm)`);
   }

@@ -115,6 +115,22 @@ export function addTreePredictions(tree: TreeArrays, X: Matrix, out: Float64Arra
   }
 }
 
+/** Adds scale * (the tree's prediction for X row rowIndex[k]) to out[k] for every k. */
+export function addTreePredictionsRows(tree: TreeArrays, X: Matrix, rowIndex: Int32Array, out: Float64Array, scale: number): void {
+  const { feature, threshold, left, right, value } = tree;
+  const { data, cols } = X;
+  for (let k = 0; k < rowIndex.length; k++) {
+    const base = rowIndex[k]! * cols;
+    let node = 0;
+    let f = feature[0]!;
+    while (f >= 0) {
+      node = data[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
+      f = feature[node]!;
+    }
+    out[k] = out[k]! + scale * value[node]!;
+  }
+}
+
 /** Plain-array copy of a tree for JSON. */
 export function treeToJson(tree: TreeArrays): TreeJson {
   return {

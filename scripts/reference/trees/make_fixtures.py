@@ -65,7 +65,25 @@ def ensemble_fixture():
     })
 
 
+def hgb_fixture():
+    # 200 rows: every column has fewer than 255 distinct values, so binning is exact and the
+    # boosted trees can be compared prediction by prediction (up to scikit-learn's float32 sums).
+    X, y = make_friedman1(n_samples=300, n_features=5, noise=0.5, random_state=11)
+    X = np.round(X, 6)
+    y = np.round(y, 6)
+    Xtr, ytr, Xte = X[:200], y[:200], X[200:]
+    cases = []
+    for params in (
+        {"max_iter": 30, "min_samples_leaf": 5, "max_leaf_nodes": 8},
+        {"max_iter": 20, "learning_rate": 0.3, "min_samples_leaf": 10, "max_depth": 2, "l2_regularization": 1.0},
+    ):
+        m = HistGradientBoostingRegressor(early_stopping=False, random_state=0, **params).fit(Xtr, ytr)
+        cases.append({"params": params, "predictions": m.predict(Xte).tolist()})
+    dump("hgb-small.json", {"X": Xtr.tolist(), "y": ytr.tolist(), "XTest": Xte.tolist(), "cases": cases})
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     decision_tree_fixture()
     ensemble_fixture()
+    hgb_fixture()

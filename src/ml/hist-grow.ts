@@ -1,0 +1,189 @@
+/**
+ * Best-first growth of a least-squares boosting tree from gradient histograms (LightGBM /
+ * scikit-learn HistGradientBoosting style), for trees with few, large leaves.
+ *
+ * Each node keeps its rows as a segment of one partition array and a histogram of
+ * (sum of gradients, row count) per (feature, bin); only the smaller child's histogram is built
+ * from rows, the larger one is the parent's minus it (computed in the parent's buffer).
+ * The hessian of the squared error is 1, so the row count doubles as the hessian sum.
+ */
+import type { BinnedFeatures } from './binning';
+import { TreeBuilder } from './tree-nodes';
+import type { TreeArrays } from './tree-nodes';
+
+export interface HistGrowParams {
+  readonly maxLeafNodes: number;
+  readonly maxDepth: number;
+  readonly minSamplesLeaf: number;
+  readonly l2: number;
+  readonly learningRate: number;
+}
+
+/** Stride of one feature in a histogram: 256 bins x (gradient sum, count). */
+const FEATURE_STRIDE = 512;
+
+/** Buffers reused across the trees of one boosting run. */
+export class HistWorkspace {
+  readonly partition: Int32Array;
+  readonly tmp: Int32Array;
+  private readonly pool: Float64Array[] = [];
+
+  constructor(readonly binned: BinnedFeatures) {
+    if (binned.layout !== 'rows') throw new TypeError('HistWorkspace needs row-major codes');
+    this.partition = new Int32Array(binned.rows);
+    this.tmp = new Int32Array(binned.rows);
+  }
+
+  takeHistogram(): Float64Array {
+    return this.pool.pop() ?? new Float64Array(this.binned.cols * FEATURE_STRIDE);
+  }
+
+  giveBack(h: Float64Array): void {
+    this.pool.push(h);
+  }
+}
+
+interface HistNode {
+  id: number;
+  start: number;
+  end: number;
+  depth: number;
+  sumG: number;
+  count: number;
+  hist: Float64Array | null;
+  gain: number;
+  feature: number;
+  bin: number;
+  leftG: number;
+  leftCount: number;
+}
+
+/**
+ * Grows one tree on `grad` (prediction minus target), adds its shrunk leaf values to `raw` for
+ * the training rows, accumulates split gains into `importances`, and returns the tree (values
+ * already multiplied by the learning rate).
+ */
+export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: HistGrowParams, raw: Float64Array, importances: Float64Array): TreeArrays {
+  const { rows, cols, codes, nBins, edges } = ws.binned;
+  const { partition, tmp } = ws;
+  const { maxLeafNodes, maxDepth, minSamplesLeaf: msl, l2, learningRate } = params;
+  for (let i = 0; i < rows; i++) partition[i] = i;
+
+  const builder = new TreeBuilder(2 * Math.min(maxLeafNodes, rows));
+  let sumG = 0;
+  for (let i = 0; i < rows; i++) sumG += grad[i]!;
+  const root = newNode(builder.addNode(), 0, rows, 0, sumG, rows);
+  root.hist = ws.takeHistogram();
+  buildHistogram(root.hist, codes, cols, grad, partition, 0, rows, true);
+  findSplit(root);
+  const leaves: HistNode[] = [root];
+
+  while (leaves.length < maxLeafNodes) {
+    let best = -1;
+    for (let k = 0; k < leaves.length; k++) {
+      const l = leaves[k]!;
+      if (l.feature >= 0 && (best < 0 || l.gain > leaves[best]!.gain)) best = k;
+    }
+    if (best < 0) break;
+    const node = leaves[best]!;
+    const { start, end, feature, bin } = node;
+
+    // Stable partition of the node's rows: code <= bin goes left.
+    let wi = start;
+    let ti = 0;
+    for (let i = start; i < end; i++) {
+      const r = partition[i]!;
+      if (codes[r * cols + feature]! <= bin) partition[wi++] = r;
+      else tmp[ti++] = r;
+    }
+    for (let t = 0; t < ti; t++) partition[wi + t] = tmp[t]!;
+    const mid = wi;
+
+    const left = newNode(builder.addNode(), start, mid, node.depth + 1, node.leftG, node.leftCount);
+    const right = newNode(builder.addNode(), mid, end, node.depth + 1, node.sumG - node.leftG, node.count - node.leftCount);
+    builder.setSplit(node.id, feature, edges[feature]![bin]!, left.id, right.id);
+    importances[feature] = importances[feature]! + node.gain;
+
+    const parentHist = node.hist!;
+    node.hist = null;
+    const small = left.count <= right.count ? left : right;
+    const large = small === left ? right : left;
+    small.hist = ws.takeHistogram();
+    buildHistogram(small.hist, codes, cols, grad, partition, small.start, small.end, false);
+    const sh = small.hist;
+    for (let k = 0; k < parentHist.length; k++) parentHist[k] = parentHist[k]! - sh[k]!;
+    large.hist = parentHist;
+
+    leaves[best] = left;
+    leaves.push(right);
+    findSplit(left);
+    findSplit(right);
+  }
+
+  for (const leaf of leaves) {
+    const v = (-learningRate * leaf.sumG) / (leaf.count + l2);
+    builder.setValue(leaf.id, v);
+    for (let i = leaf.start; i < leaf.end; i++) {
+      const r = partition[i]!;
+      raw[r] = raw[r]! + v;
+    }
+    if (leaf.hist) ws.giveBack(leaf.hist);
+    leaf.hist = null;
+  }
+  return builder.finish();
+
+  function findSplit(node: HistNode): void {
+    node.feature = -1;
+    if (node.depth >= maxDepth || node.count < 2 * msl) {
+      if (node.hist) ws.giveBack(node.hist);
+      node.hist = null;
+      return;
+    }
+    const h = node.hist!;
+    const { sumG, count } = node;
+    const parentScore = (sumG * sumG) / (count + l2);
+    let bestGain = 0;
+    for (let f = 0; f < cols; f++) {
+      const base = f * FEATURE_STRIDE;
+      const last = nBins[f]! - 1;
+      let gL = 0;
+      let cL = 0;
+      for (let b = 0; b < last; b++) {
+        gL += h[base + 2 * b]!;
+        cL += h[base + 2 * b + 1]!;
+        if (cL < msl) continue;
+        const cR = count - cL;
+        if (cR < msl) break;
+        const gR = sumG - gL;
+        const gain = (gL * gL) / (cL + l2) + (gR * gR) / (cR + l2) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          node.feature = f;
+          node.bin = b;
+          node.leftG = gL;
+          node.leftCount = cL;
+        }
+      }
+    }
+    node.gain = bestGain;
+  }
+}
+
+function newNode(id: number, start: number, end: number, depth: number, sumG: number, count: number): HistNode {
+  return { id, start, end, depth, sumG, count, hist: null, gain: 0, feature: -1, bin: 0, leftG: 0, leftCount: 0 };
+}
+
+/** Zeroes h, then adds (gradient, 1) of each row in partition[start, end) to its bins. */
+function buildHistogram(h: Float64Array, codes: Uint8Array, cols: number, grad: Float64Array, partition: Int32Array, start: number, end: number, identity: boolean): void {
+  h.fill(0);
+  for (let i = start; i < end; i++) {
+    const r = identity ? i : partition[i]!;
+    const g = grad[r]!;
+    const p = r * cols;
+    for (let f = 0, off = 0; f < cols; f++, off += FEATURE_STRIDE) {
+      const k = off + 2 * codes[p + f]!;
+      h[k] = h[k]! + g;
+      h[k + 1] = h[k + 1]! + 1;
+    }
+  }
+}
