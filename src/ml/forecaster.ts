@@ -60,6 +60,9 @@ export interface Forecaster {
     to: string;
     frequency: Series['frequency'];
     inSampleMae: number;
+    /** smallest and largest training target; predictions are capped at max + (max - min) */
+    targetMin: number;
+    targetMax: number;
     covariateMeans: Record<string, number>;
   };
   history: HistoryTail;
@@ -80,6 +83,8 @@ export interface FitOptions {
    * cross-validation. Without them the last 20% of the training rows is held out (split conformal).
    */
   residuals?: ArrayLike<number>;
+  /** false skips the split-conformal refit (interval from in-sample residuals; used inside CV folds). Default true. */
+  calibrate?: boolean;
 }
 
 const MIN_TRAIN_ROWS = 8;
@@ -133,6 +138,8 @@ export function fitForecaster(train: Series, config: ForecasterConfig, options: 
       to: train.dates[train.dates.length - 1]!,
       frequency: train.frequency,
       inSampleMae: computeMetrics(actual, pred).mae,
+      targetMin: train.target.reduce((a, b) => Math.min(a, b), Infinity),
+      targetMax: train.target.reduce((a, b) => Math.max(a, b), -Infinity),
       covariateMeans,
     },
     history: {
@@ -164,7 +171,7 @@ function calibrate(
   }
   const m = design.X.rows;
   const nCal = Math.floor(m * 0.2);
-  if (nCal >= 5 && m - nCal >= MIN_TRAIN_ROWS) {
+  if (options.calibrate !== false && nCal >= 5 && m - nCal >= MIN_TRAIN_ROWS) {
     const p = design.X.cols;
     const fitX = matrix(m - nCal, p, design.X.data.slice(0, (m - nCal) * p));
     const calX = matrix(nCal, p, design.X.data.slice((m - nCal) * p));
@@ -264,15 +271,21 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
   for (let k = n; k < N; k++) {
     if (!featureVector(spec, tl, k, x.data)) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
     const z = model.predict(x)[0]!;
-    const yhat = Math.max(0, inverseTarget(spec, z));
+    const yhat = clampPrediction(f, inverseTarget(spec, z));
     tl.target[k] = transformTarget(spec, yhat);
     out.set(k, z);
   }
   const hw = f.interval.halfWidth;
   return rows.map((r, i) => {
-    const yhat = Math.max(0, inverseTarget(spec, out.get(pos[i]!)!));
+    const yhat = clampPrediction(f, inverseTarget(spec, out.get(pos[i]!)!));
     return { date: formatDay(parseDay(r.date)), prediction: yhat, lower: Math.max(0, yhat - hw), upper: yhat + hw };
   });
+}
+
+/** Sales are >= 0, and a prediction far beyond anything seen in training is an extrapolation accident. */
+function clampPrediction(f: Forecaster, y: number): number {
+  const cap = f.training.targetMax + (f.training.targetMax - f.training.targetMin);
+  return Math.min(Math.max(0, y), cap);
 }
 
 function extendTimeline(f: Forecaster, history: Series, N: number): Timeline {

@@ -1,4 +1,7 @@
+import { fitRandomForest } from './forest';
 import { fitLinear, linearModelFromJson } from './linear';
+import { fitDecisionTree } from './tree';
+import { treeModelFromJson } from './tree-json';
 import type { Matrix, ModelJson, Regressor } from './matrix';
 import { MODEL_FAMILIES, type ModelFamily } from './types';
 
@@ -17,11 +20,22 @@ const FITTERS: Partial<Record<ModelFamily, Fit>> = {
   ridge: (X, y, p) => fitLinear('ridge', X, y, p),
   lasso: (X, y, p) => fitLinear('lasso', X, y, p),
   elasticnet: (X, y, p) => fitLinear('elasticnet', X, y, p),
+  tree: (X, y, p, seed) => fitDecisionTree(X, y, { ...pick(p, ['maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
+  forest: (X, y, p, seed) => fitRandomForest(X, y, { ...pick(p, ['nTrees', 'maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
 };
+
+/** Copies the named numeric params that are present (a family ignores the others). */
+function pick(params: Record<string, number>, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of names) if (params[n] !== undefined) out[n] = params[n];
+  return out;
+}
 
 /** One line per JSON kind: how to rebuild it. */
 const READERS: Record<string, (json: ModelJson) => Regressor> = {
   linear: linearModelFromJson,
+  tree: treeModelFromJson,
+  forest: treeModelFromJson,
 };
 
 /** Families whose fitter is wired in (the others throw ModelUnavailableError). */

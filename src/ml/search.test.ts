@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { expandingWindowSplits } from './cv';
+import { candidates, searchFamily, type SearchSpace } from './search';
+import { syntheticSeries } from './testing';
+
+const grid: SearchSpace = { params: { a: { values: [1, 2] }, b: { values: [10, 20, 30] } }, features: [{}, { trend: false }] };
+
+describe('candidates', () => {
+  it('enumerates the full grid when it fits the budget', () => {
+    const c = candidates(grid, 100, 'auto', 0);
+    expect(c).toHaveLength(12);
+    expect(new Set(c.map((x) => JSON.stringify(x))).size).toBe(12);
+  });
+
+  it('samples a seeded random subset within the budget, the same for the same seed', () => {
+    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}] };
+    const a = candidates(space, 8, 'auto', 42);
+    expect(a).toHaveLength(8);
+    expect(candidates(space, 8, 'auto', 42)).toEqual(a);
+    expect(candidates(space, 8, 'auto', 43)).not.toEqual(a);
+    for (const c of a) expect(c.params.alpha).toBeGreaterThanOrEqual(1e-3);
+  });
+});
+
+describe('searchFamily', () => {
+  it('picks the candidate with the lowest pooled CV MAE and is deterministic', () => {
+    const s = syntheticSeries(96);
+    const folds = expandingWindowSplits(96, { folds: 3, horizon: 12 });
+    const space: SearchSpace = { params: { alpha: { values: [0.01, 1, 1e4] } }, features: [{}] };
+    const r = searchFamily(s, 'ridge', folds, { space, seed: 1 });
+    const maes = r.trials.map((t) => t.cv!.mae);
+    expect(r.best.cv!.mae).toBe(Math.min(...maes));
+    expect(r.best.params.alpha).not.toBe(1e4); // heavy shrinkage loses on a temperature-driven series
+    expect(searchFamily(s, 'ridge', folds, { space, seed: 1 }).trials).toEqual(r.trials);
+  });
+});
