@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerRun } from './run';
 import { registerStack } from './stack';
+import { registerSteps } from './steps';
 
 const program = new Command('icecream')
   .description('Ice cream sales forecasting: train, track, orchestrate and serve')
   .showHelpAfterError();
 
 registerStack(program);
+registerRun(program);
+registerSteps(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

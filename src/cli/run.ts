@@ -1,0 +1,148 @@
+import type { Command } from 'commander';
+import { loadConfig, projectRoot, type Config } from '../config';
+import { Dvc, ensureDataset } from '../data/dvc';
+import { createLogger } from '../logger';
+import type { ModelFamily } from '../ml';
+import { runTrainingPipeline } from '../pipeline/start';
+import { pipelineSteps, type PipelineProgress, type TrainingPipelineInput, type TrainingPipelineResult } from '../pipeline/types';
+import { startServer } from '../server/server';
+import { stackDown, stackUp } from '../stack/stack';
+import { ensureTools } from '../stack/tools';
+import { createPipelineWorker, installTemporalLogging, runWorker } from '../worker/worker';
+
+const say = (m: string): void => void process.stderr.write(`${m}\n`);
+
+/** One line per completed step; a bar when stderr is a terminal. */
+function progressPrinter(): (p: PipelineProgress, workflowId: string) => void {
+  let printed = 0;
+  return (p, workflowId) => {
+    if (process.stderr.isTTY) {
+      const width = 28;
+      const filled = Math.round((p.completed.length / pipelineSteps.length) * width);
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${pipelineSteps.length} ${p.current ?? 'done'}  ${p.detail}`.slice(0, process.stderr.columns || 120));
+      if (p.completed.length === pipelineSteps.length) process.stderr.write('\n');
+      return;
+    }
+    for (; printed < p.completed.length; printed++) {
+      say(`[${workflowId}] ${printed + 1}/${pipelineSteps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`);
+    }
+  };
+}
+
+function summary(r: TrainingPipelineResult): string {
+  return [
+    `trained on ${r.rows} rows (data md5 ${r.dataMd5})`,
+    `holdout MAE ${r.metrics.mae.toFixed(2)}  RMSE ${r.metrics.rmse.toFixed(2)}  (seasonal naive MAE ${r.baselines.seasonalNaive.mae.toFixed(2)}, last value MAE ${r.baselines.lastValue.mae.toFixed(2)})`,
+    `registered ${r.register.modelName} version ${r.register.version} (MLflow run ${r.register.runId})`,
+    `${r.promote.promoted ? 'promoted to production' : 'not promoted'}: ${r.promote.reason}`,
+  ].join('\n');
+}
+
+function trainingInput(o: { family?: string; holdout?: number; seed?: number }): TrainingPipelineInput {
+  return {
+    ...(o.family ? { family: o.family as ModelFamily } : {}),
+    ...(o.holdout !== undefined ? { holdout: o.holdout } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+  };
+}
+
+async function prepareData(config: Config): Promise<void> {
+  const tools = await ensureTools(config.toolsDir, config.python, say);
+  const ref = await ensureDataset(new Dvc(tools.dvc, projectRoot, config.childEnv), config.dataPath, config.dvcFile);
+  say(`dataset ${ref.path} (md5 ${ref.md5}, pinned by ${ref.dvcFile})`);
+}
+
+/** The curl example printed by `start`: a prediction for next month at 28 deg C. */
+export function curlExample(apiUrl: string): string {
+  const d = new Date();
+  const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+  return `curl -s -X POST ${apiUrl}/v1/predict -H 'content-type: application/json' -d '{"date":"${next}","temperature":28.5}'`;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('worker')
+    .description('run the Temporal worker for the training pipeline (until Ctrl-C)')
+    .action(async () => {
+      const config = loadConfig();
+      await runWorker(config, createLogger(config.logLevel, 'worker'));
+    });
+
+  program
+    .command('serve')
+    .description('serve predictions from the model the registry marks production (until Ctrl-C)')
+    .action(async () => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel, 'api');
+      const { close } = await startServer(config, log);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await close();
+    });
+
+  program
+    .command('train')
+    .description('start the training pipeline on Temporal (a worker must run) and wait for it')
+    .option('--family <name>', 'model family (default: ridge)')
+    .option('--holdout <rows>', 'rows kept for evaluation', (v) => Number(v))
+    .option('--seed <n>', 'seed', (v) => Number(v))
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { family?: string; holdout?: number; seed?: number; json?: boolean }) => {
+      const config = loadConfig();
+      const { workflowId, result } = await runTrainingPipeline(config, trainingInput(o), o.json ? undefined : progressPrinter());
+      process.stdout.write(o.json ? `${JSON.stringify({ workflowId, ...result }, null, 2)}\n` : `${summary(result)}\n`);
+    });
+
+  program
+    .command('start')
+    .description('the main job: stack up, worker, training pipeline on the default dataset, prediction server')
+    .option('--family <name>', 'model family (default: ridge)')
+    .action(async (o: { family?: string }) => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      installTemporalLogging(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'ERROR');
+      await prepareData(config);
+      const started = await stackUp(config, say);
+      say(started.length ? `started ${started.join(' and ')}` : 're-using the running Temporal and MLflow');
+      const { worker, connection } = await createPipelineWorker(config);
+      const workerRun = worker.run();
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
+      const shutdown = async (): Promise<void> => {
+        say('\nstopping...');
+        await server?.close();
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun.catch(() => undefined);
+        await connection.close();
+        if (started.length) say(`stopped ${(await stackDown(config, started)).join(' and ')}`);
+      };
+      const interrupted = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      try {
+        const { workflowId, result } = await runTrainingPipeline(config, trainingInput(o), progressPrinter());
+        say(summary(result));
+        server = await startServer(config, log);
+        const t = config.temporal;
+        process.stdout.write(
+          [
+            '',
+            `Temporal UI  http://127.0.0.1:${t.uiPort}/namespaces/${t.namespace}/workflows/${workflowId}`,
+            `MLflow UI    ${config.mlflow.trackingUri}/#/models/${config.mlflow.registeredModel}`,
+            `API          ${server.url}  (model ${config.mlflow.registeredModel} v${server.models.current?.version ?? '?'})`,
+            '',
+            'Try it:',
+            `  ${curlExample(server.url)}`,
+            '',
+            'Ctrl-C stops the server, the worker and the services this command started.',
+            '',
+          ].join('\n'),
+        );
+        await interrupted;
+      } finally {
+        await shutdown();
+      }
+    });
+}

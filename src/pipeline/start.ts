@@ -1,0 +1,62 @@
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import type { Config } from '../config';
+import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from './types';
+
+/** The pipeline workflow failed; `cause` holds Temporal's failure chain. */
+export class PipelineFailedError extends Error {
+  constructor(readonly workflowId: string, message: string, options?: { cause?: unknown }) {
+    super(`training pipeline ${workflowId} failed: ${message}`, options);
+    this.name = 'PipelineFailedError';
+  }
+}
+
+function rootCause(err: unknown): string {
+  let e = err as { cause?: unknown; message?: string } | undefined;
+  while (e?.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+/**
+ * Starts `trainingPipeline` on Temporal and waits for its result, reporting progress from the
+ * workflow's `progress` query about twice a second.
+ * @throws PipelineFailedError with the innermost cause's message.
+ */
+export async function runTrainingPipeline(
+  config: Config,
+  input: TrainingPipelineInput,
+  onProgress: (p: PipelineProgress, workflowId: string) => void = () => undefined,
+  workflowId = `training-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+): Promise<{ workflowId: string; result: TrainingPipelineResult }> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const handle = await client.workflow.start('trainingPipeline', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+    });
+    let done = false;
+    const poll = (async () => {
+      while (!done) {
+        try {
+          onProgress(await handle.query<PipelineProgress>('progress'), workflowId);
+        } catch {
+          /* not started by a worker yet */
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    try {
+      const result = (await handle.result()) as TrainingPipelineResult;
+      return { workflowId, result };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw new PipelineFailedError(workflowId, rootCause(err), { cause: err });
+      throw err;
+    } finally {
+      done = true;
+      await poll;
+    }
+  } finally {
+    await connection.close();
+  }
+}

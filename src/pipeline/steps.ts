@@ -1,0 +1,143 @@
+/**
+ * The pipeline's steps on files: each reads references (paths) and writes its output next to
+ * them. Temporal activities and the offline `icecream` commands that `dvc repro` runs both call
+ * these, so the two paths cannot drift apart.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadDataset, type ColumnMap } from '../data/dataset';
+import {
+  backtest,
+  computeMetrics,
+  empiricalCoverage,
+  fitForecaster,
+  forecasterChecksum,
+  naiveBaselines,
+  parseForecaster,
+  seasonalPeriod,
+  serializeForecaster,
+  type Forecaster,
+  type ModelFamily,
+} from '../ml';
+import { readSeries, sliceSeries, writeSeries } from './series-file';
+import type { EvaluateResult, EvaluationReport, SplitResult, TrainResult, TrainingPipelineInput, ValidateResult } from './types';
+
+/** A request the pipeline cannot run as given (e.g. a holdout larger than the data). Not retryable. */
+export class PipelineInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PipelineInputError';
+  }
+}
+
+export const defaultTraining = { family: 'ridge' as ModelFamily, params: { alpha: 1 }, seed: 42, coverage: 0.9 };
+
+/** Loads and validates the CSV, writes the validated series to `<outDir>/series.json`. */
+export async function validateStep(dataPath: string, columns: ColumnMap, outDir: string): Promise<ValidateResult> {
+  const series = await loadDataset(dataPath, columns);
+  fs.mkdirSync(outDir, { recursive: true });
+  const seriesFile = path.join(outDir, 'series.json');
+  writeSeries(seriesFile, series);
+  return {
+    seriesFile,
+    rows: series.dates.length,
+    frequency: series.frequency,
+    from: series.dates[0] ?? '',
+    to: series.dates[series.dates.length - 1] ?? '',
+    covariates: Object.keys(series.covariates),
+  };
+}
+
+/** Keeps the last `holdout` rows (default two seasons) out of training. */
+export function splitStep(seriesFile: string, holdout?: number): SplitResult {
+  const series = readSeries(seriesFile);
+  const n = series.dates.length;
+  const h = holdout ?? 2 * seasonalPeriod(series.frequency);
+  if (!Number.isInteger(h) || h < 1) throw new PipelineInputError(`holdout must be a positive integer, got ${h}`);
+  if (n - h < 3 * seasonalPeriod(series.frequency)) {
+    throw new PipelineInputError(`holdout of ${h} rows leaves ${n - h} of ${n} rows for training; need at least ${3 * seasonalPeriod(series.frequency)}`);
+  }
+  return { trainRows: n - h, holdoutRows: h, holdoutFrom: series.dates[n - h] ?? '' };
+}
+
+/** Fits a forecaster on the training rows; writes `<outDir>/forecaster.json`. */
+export function trainStep(
+  seriesFile: string,
+  split: SplitResult,
+  options: Pick<TrainingPipelineInput, 'family' | 'params' | 'seed' | 'coverage'>,
+  outDir: string,
+): TrainResult {
+  const series = readSeries(seriesFile);
+  const train = sliceSeries(series, 0, split.trainRows);
+  const family = options.family ?? defaultTraining.family;
+  const params = options.params ?? (family === defaultTraining.family ? defaultTraining.params : {});
+  const forecaster = fitForecaster(train, {
+    family,
+    params,
+    seed: options.seed ?? defaultTraining.seed,
+    coverage: options.coverage ?? defaultTraining.coverage,
+  });
+  fs.mkdirSync(outDir, { recursive: true });
+  const modelFile = path.join(outDir, 'forecaster.json');
+  fs.writeFileSync(modelFile, serializeForecaster(forecaster));
+  return { modelFile, family, params, checksum: forecasterChecksum(forecaster) };
+}
+
+/** Holdout predictions and metrics of a forecaster, one step ahead with the actual history. */
+export function scoreOnHoldout(forecaster: Forecaster, seriesFile: string, split: SplitResult): EvaluationReport {
+  const series = readSeries(seriesFile);
+  const predictions = backtest(forecaster, series, split.trainRows);
+  const actual = Array.from(series.target.subarray(split.trainRows));
+  const metrics = computeMetrics(actual, predictions.map((p) => p.prediction));
+  return {
+    metrics,
+    baselines: naiveBaselines(series, split.trainRows),
+    coverage: { nominal: forecaster.interval.coverage, empirical: empiricalCoverage(actual, predictions.map((p) => p.lower), predictions.map((p) => p.upper)) },
+    holdout: predictions,
+    actual,
+  };
+}
+
+/**
+ * Scores the trained model on the holdout next to the naive baselines, and the current production
+ * model on the same holdout when there is one. Writes `<outDir>/evaluation.json`.
+ */
+export function evaluateStep(
+  seriesFile: string,
+  split: SplitResult,
+  modelFile: string,
+  outDir: string,
+  champion: { version: string; forecaster: Forecaster } | null,
+): EvaluateResult {
+  const report = scoreOnHoldout(parseForecaster(fs.readFileSync(modelFile, 'utf8')), seriesFile, split);
+  fs.mkdirSync(outDir, { recursive: true });
+  const evaluationFile = path.join(outDir, 'evaluation.json');
+  fs.writeFileSync(evaluationFile, `${JSON.stringify(report, null, 2)}\n`);
+  return {
+    evaluationFile,
+    metrics: report.metrics,
+    baselines: report.baselines,
+    coverage: report.coverage,
+    champion: champion
+      ? { version: champion.version, metrics: scoreOnHoldout(champion.forecaster, seriesFile, split).metrics }
+      : null,
+  };
+}
+
+/**
+ * The promotion rule: the first version always goes to production; a later one only when its
+ * holdout MAE beats the production model's on the same holdout by at least `minImprovement`
+ * (relative). Returns the decision and a sentence saying why.
+ */
+export function promotionDecision(
+  evaluation: Pick<EvaluateResult, 'metrics' | 'champion'>,
+  minImprovement: number,
+): { promote: boolean; reason: string } {
+  const { champion, metrics } = evaluation;
+  if (!champion) return { promote: true, reason: 'first version: no production model yet' };
+  const gain = (champion.metrics.mae - metrics.mae) / champion.metrics.mae;
+  const summary = `holdout MAE ${metrics.mae.toFixed(2)} vs production v${champion.version} ${champion.metrics.mae.toFixed(2)} (${(gain * 100).toFixed(1)}% better, ${(minImprovement * 100).toFixed(1)}% required)`;
+  return gain > minImprovement
+    ? { promote: true, reason: `beats production: ${summary}` }
+    : { promote: false, reason: `does not beat production: ${summary}` };
+}

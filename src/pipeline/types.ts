@@ -1,0 +1,123 @@
+/**
+ * Types shared by the pipeline's activities, its workflow and the CLI. Plain data only: the
+ * workflow imports these as types, so nothing here may do I/O.
+ */
+import type { ColumnMap } from '../data/dataset';
+import type { Metrics, ModelFamily, Prediction } from '../ml';
+
+/** The steps of `trainingPipeline`, in order. */
+export const pipelineSteps = ['ingest', 'validate', 'split', 'train', 'evaluate', 'register', 'promote'] as const;
+export type PipelineStep = (typeof pipelineSteps)[number];
+
+/**
+ * The one JSON object `trainingPipeline` takes (the Temporal UI's start form sends one value).
+ * Every field is optional: `{}` trains on the default dataset with the worker's defaults.
+ */
+export interface TrainingPipelineInput {
+  /** CSV file (absolute, or relative to the worker's project root) and the .dvc file pinning it. */
+  dataPath?: string;
+  dvcFile?: string;
+  columns?: ColumnMap;
+  /** Rows at the end of the series kept out of training for evaluation (default: 2 seasons). */
+  holdout?: number;
+  family?: ModelFamily;
+  params?: Record<string, number>;
+  seed?: number;
+  /** Coverage of the prediction interval, e.g. 0.9. */
+  coverage?: number;
+  /** Relative MAE improvement over the production model needed to promote (0.0 = any gain). */
+  minImprovement?: number;
+}
+
+/** What ingest found: an immutable reference, never the data itself. */
+export interface IngestResult {
+  dataPath: string;
+  dvcFile: string;
+  md5: string;
+  size: number;
+}
+
+export interface ValidateResult {
+  /** The validated series as JSON, in the run's work folder. */
+  seriesFile: string;
+  rows: number;
+  frequency: string;
+  from: string;
+  to: string;
+  covariates: string[];
+}
+
+export interface SplitResult {
+  /** Rows [0, trainRows) train; [trainRows, rows) is the holdout. */
+  trainRows: number;
+  holdoutRows: number;
+  holdoutFrom: string;
+}
+
+export interface TrainResult {
+  modelFile: string;
+  family: ModelFamily;
+  params: Record<string, number>;
+  checksum: string;
+}
+
+export interface BaselineMetrics {
+  lastValue: Metrics;
+  seasonalNaive: Metrics;
+  seasonalPeriod: number;
+}
+
+export interface ChampionComparison {
+  version: string;
+  /** The production model's metrics on the same holdout. */
+  metrics: Metrics;
+}
+
+export interface EvaluateResult {
+  evaluationFile: string;
+  metrics: Metrics;
+  baselines: BaselineMetrics;
+  coverage: { nominal: number; empirical: number };
+  champion: ChampionComparison | null;
+}
+
+export interface RegisterResult {
+  runId: string;
+  experimentId: string;
+  modelName: string;
+  version: string;
+  artifactUri: string;
+}
+
+export interface PromoteResult {
+  promoted: boolean;
+  reason: string;
+  productionVersion: string;
+  previousVersion: string | null;
+}
+
+export interface TrainingPipelineResult {
+  dataMd5: string;
+  rows: number;
+  metrics: Metrics;
+  baselines: BaselineMetrics;
+  register: RegisterResult;
+  promote: PromoteResult;
+}
+
+/** Answer of the workflow's `progress` query. */
+export interface PipelineProgress {
+  steps: readonly PipelineStep[];
+  completed: PipelineStep[];
+  current: PipelineStep | null;
+  detail: string;
+}
+
+/** Evaluation report written next to the model (an MLflow artifact). */
+export interface EvaluationReport {
+  metrics: Metrics;
+  baselines: BaselineMetrics;
+  coverage: { nominal: number; empirical: number };
+  holdout: Prediction[];
+  actual: number[];
+}
