@@ -1,4 +1,5 @@
 import { fitRandomForest } from './forest';
+import { fitGradientBoosting } from './gbm';
 import { fitLinear, linearModelFromJson } from './linear';
 import { fitDecisionTree } from './tree';
 import { treeModelFromJson } from './tree-json';
@@ -22,6 +23,13 @@ const FITTERS: Partial<Record<ModelFamily, Fit>> = {
   elasticnet: (X, y, p) => fitLinear('elasticnet', X, y, p),
   tree: (X, y, p, seed) => fitDecisionTree(X, y, { ...pick(p, ['maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
   forest: (X, y, p, seed) => fitRandomForest(X, y, { ...pick(p, ['nTrees', 'maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
+  // earlyStopping: 1 on, 0 off, absent = 'auto' (scikit-learn's: on above 10,000 rows)
+  gbm: (X, y, p, seed) =>
+    fitGradientBoosting(X, y, {
+      ...pick(p, ['maxIter', 'learningRate', 'maxLeafNodes', 'maxDepth', 'minSamplesLeaf', 'l2', 'validationFraction', 'nIterNoChange']),
+      ...(p.earlyStopping !== undefined ? { earlyStopping: p.earlyStopping > 0 } : {}),
+      seed,
+    }),
 };
 
 /** Copies the named numeric params that are present (a family ignores the others). */
@@ -36,6 +44,7 @@ const READERS: Record<string, (json: ModelJson) => Regressor> = {
   linear: linearModelFromJson,
   tree: treeModelFromJson,
   forest: treeModelFromJson,
+  gbm: treeModelFromJson,
 };
 
 /** Families whose fitter is wired in (the others throw ModelUnavailableError). */
