@@ -256,8 +256,7 @@ export class MlflowClient {
     let found = await this.tryGetExperimentByName(name);
     if (found === undefined) {
       try {
-        const res = await this.call<{ experiment_id?: string }>({ method: 'POST', path: `${api}/experiments/create`, body: { name, tags: toKeyValues(tags) } });
-        const experimentId = required(res.experiment_id, 'experiment_id');
+        const experimentId = await this.createExperiment(name, tags);
         return { experimentId, experiment: await this.getExperiment(experimentId), created: true, restored: false };
       } catch (err) {
         if (!(err instanceof MlflowAlreadyExistsError)) throw err;
@@ -281,6 +280,19 @@ export class MlflowClient {
     for (const [key, value] of changed) await this.setExperimentTag(experimentId, key, value);
     if (changed.length > 0) experiment = await this.getExperiment(experimentId);
     return { experimentId, experiment, created: false, restored };
+  }
+
+  /**
+   * Creates an experiment (its artifact location is left to the server: `mlflow-artifacts:/<id>`
+   * when it serves artifacts). Prefer {@link ensureExperiment}.
+   * @returns the new experiment id
+   * @throws MlflowAlreadyExistsError (HTTP 400) when the name is taken, also by a deleted experiment
+   */
+  async createExperiment(name: string, tags: Readonly<Record<string, string>> = {}): Promise<string> {
+    checkLength(name, MlflowLimits.maxExperimentNameLength, `experiment name '${name.slice(0, 60)}'`);
+    for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+    const res = await this.call<{ experiment_id?: string }>({ method: 'POST', path: `${api}/experiments/create`, body: { name, tags: toKeyValues(tags) } });
+    return required(res.experiment_id, 'experiment_id');
   }
 
   /** @throws MlflowNotFoundError when there is no experiment with this id */
@@ -419,6 +431,8 @@ export class MlflowClient {
    * (≤1000 metrics, ≤100 params, ≤100 tags, ≤1000 items, ≤1 MB each). Everything is validated
    * before the first request, so a bad key or an over-long value sends nothing. NaN and ±Infinity
    * metric values are sent as MLflow expects; timestamps default to now (ms), steps to 0.
+   *
+   * The SQL store keeps ±Infinity as ±Number.MAX_VALUE (1.797e308); NaN comes back as "NaN".
    *
    * Retrying after a partial failure is safe: metrics are appended again (same values), params
    * are accepted again with the same value, tags are overwritten.
@@ -611,12 +625,7 @@ export class MlflowClient {
     let model = await orUndefined(this.getRegisteredModel(name));
     if (model === undefined) {
       try {
-        const res = await this.call<{ registered_model?: RegisteredModel }>({
-          method: 'POST',
-          path: `${api}/registered-models/create`,
-          body: { name, description, tags: toKeyValues(tags) },
-        });
-        return required(res.registered_model, 'registered_model');
+        return await this.createRegisteredModel(name, description, tags);
       } catch (err) {
         if (!(err instanceof MlflowAlreadyExistsError)) throw err;
         model = await this.getRegisteredModel(name);
@@ -626,6 +635,20 @@ export class MlflowClient {
     const changed = Object.entries(tags).filter(([k, v]) => current[k] !== v);
     for (const [key, value] of changed) await this.setRegisteredModelTag(name, key, value);
     return changed.length > 0 ? this.getRegisteredModel(name) : model;
+  }
+
+  /**
+   * Creates a registered model. Prefer {@link ensureRegisteredModel}.
+   * @throws MlflowAlreadyExistsError (HTTP 400) when the name is taken
+   */
+  async createRegisteredModel(name: string, description?: string, tags: Readonly<Record<string, string>> = {}): Promise<RegisteredModel> {
+    for (const [k, v] of Object.entries(tags)) checkRegistryTag(k, v);
+    const res = await this.call<{ registered_model?: RegisteredModel }>({
+      method: 'POST',
+      path: `${api}/registered-models/create`,
+      body: { name, description, tags: toKeyValues(tags) },
+    });
+    return required(res.registered_model, 'registered_model');
   }
 
   /** The registered model with its tags and aliases. @throws MlflowNotFoundError */
@@ -729,10 +752,30 @@ export class MlflowClient {
     await this.call({ method: 'DELETE', path: `${api}/registered-models/alias`, body: { name, alias } });
   }
 
-  /** The version `alias` points at. @throws MlflowNotFoundError when the alias or model is unknown */
+  /**
+   * The version `alias` points at.
+   * @throws MlflowNotFoundError when the alias or the model is unknown (for an unknown alias
+   *   MLflow answers 400 INVALID_PARAMETER_VALUE; the error keeps that status)
+   */
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
-    const res = await this.call<{ model_version?: ModelVersion }>({ method: 'GET', path: `${api}/registered-models/alias`, params: { name, alias } });
-    return required(res.model_version, 'model_version');
+    try {
+      const res = await this.call<{ model_version?: ModelVersion }>({ method: 'GET', path: `${api}/registered-models/alias`, params: { name, alias } });
+      return required(res.model_version, 'model_version');
+    } catch (err) {
+      // MLflow 3.x answers an unknown alias of a known model with 400 INVALID_PARAMETER_VALUE
+      // "Registered model alias X not found": map it to the not-found it is.
+      if (err instanceof MlflowInvalidParameterError && /alias .* not found/i.test(err.message)) {
+        throw new MlflowNotFoundError(err.message, {
+          errorCode: 'RESOURCE_DOES_NOT_EXIST',
+          status: err.status,
+          method: err.method,
+          path: err.path,
+          requestId: err.requestId,
+          cause: err,
+        });
+      }
+      throw err;
+    }
   }
 
   /** The version `alias` points at, or undefined when the alias (or the model) does not exist. */
