@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 240_000,
   },

@@ -7,6 +7,7 @@ export const projectRoot = path.resolve(__dirname, '..');
 const emptyAsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
 const port = z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535));
 const text = z.preprocess(emptyAsUnset, z.string().min(1));
+const optionalText = z.preprocess(emptyAsUnset, z.string().min(1).optional());
 
 const schema = z.object({
   ICECREAM_LOCAL_DIR: text.default(path.join(projectRoot, '.local')),
@@ -16,14 +17,14 @@ const schema = z.object({
   PYTHON: text.default('python3'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  TEMPORAL_ADDRESS: text.optional(),
+  TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: text.default('default'),
   TEMPORAL_TASK_QUEUE: text.default('icecream-pipeline'),
   MLFLOW_PORT: port.default(5000),
-  MLFLOW_TRACKING_URI: text.optional(),
-  MLFLOW_TRACKING_USERNAME: text.optional(),
-  MLFLOW_TRACKING_PASSWORD: text.optional(),
-  MLFLOW_TRACKING_TOKEN: text.optional(),
+  MLFLOW_TRACKING_URI: optionalText,
+  MLFLOW_TRACKING_USERNAME: optionalText,
+  MLFLOW_TRACKING_PASSWORD: optionalText,
+  MLFLOW_TRACKING_TOKEN: optionalText,
   MLFLOW_EXPERIMENT_NAME: text.default('ice-cream-sales'),
   MLFLOW_REGISTERED_MODEL: text.default('ice-cream-sales'),
   API_HOST: text.default('127.0.0.1'),

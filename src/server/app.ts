@@ -31,7 +31,7 @@ const row = z
     covariates: z.record(z.string(), z.number().finite()).optional(),
   })
   .strict();
-const predictBody = z.union([row, z.object({ rows: z.array(row).min(1).max(1000) }).strict()]);
+const batch = z.object({ rows: z.array(row).min(1).max(1000) }).strict();
 
 function toRow(r: z.infer<typeof row>): FeatureRow {
   const date = r.date.length === 7 ? `${r.date}-01` : r.date;
@@ -74,7 +74,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/predict', (req, res) => {
     const model = deps.models.current;
     if (!model) throw new HttpError(503, 'not_ready', 'no production model is loaded yet');
-    const parsed = predictBody.safeParse(req.body);
+    // one schema per shape, so the error names the field rather than "no union member matched"
+    const isBatch = typeof req.body === 'object' && req.body !== null && 'rows' in req.body;
+    const parsed = isBatch ? batch.safeParse(req.body) : row.safeParse(req.body);
     if (!parsed.success) {
       throw new HttpError(400, 'invalid_request', 'the request body is invalid', parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
     }

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger';
+import { runTrainingPipeline } from '../src/pipeline/start';
+import type { TrainingPipelineResult } from '../src/pipeline/types';
+import { startServer } from '../src/server/server';
+import { createPipelineWorker, installTemporalLogging } from '../src/worker/worker';
+import { startTestStack, type TestStack } from './helpers/stack';
+
+// End to end on real components: Temporal dev server + MLflow server (pinned, from .tools/) on
+// free ports in a temporary folder, the real worker, the real HTTP server.
+describe('training pipeline end to end', () => {
+  let stack: TestStack;
+  let stopWorker: () => Promise<void>;
+  let workflowId: string;
+  let result: TrainingPipelineResult;
+  let mlflowUrl: string;
+
+  const mlflowGet = async <T>(path: string, params: Record<string, string>): Promise<T> => {
+    const res = await fetch(`${mlflowUrl}/api/2.0/mlflow/${path}?${new URLSearchParams(params).toString()}`);
+    expect(res.status, `${path} ${await res.clone().text()}`).toBe(200);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    mlflowUrl = stack.config.mlflow.trackingUri;
+    installTemporalLogging('WARN');
+    const { worker, connection } = await createPipelineWorker(stack.config);
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    };
+    const steps: string[] = [];
+    ({ workflowId, result } = await runTrainingPipeline(stack.config, { seed: 7 }, (p) => steps.push(...p.completed)));
+    expect(steps).toContain('ingest');
+  });
+
+  afterAll(async () => {
+    await stopWorker?.();
+    await stack?.stop();
+  });
+
+  it('trains, evaluates against the naive baselines and promotes the first version', () => {
+    expect(result.rows).toBe(231);
+    expect(result.dataMd5).toMatch(/^[0-9a-f]{32}$/);
+    expect(result.metrics.mae).toBeGreaterThan(0);
+    expect(result.metrics.mae).toBeLessThan(result.baselines.seasonalNaive.mae);
+    expect(result.register.version).toBe('1');
+    expect(result.promote).toMatchObject({ promoted: true, productionVersion: '1', previousVersion: null });
+  });
+
+  it('records the run with params, metrics and provenance tags in MLflow', async () => {
+    const { run } = await mlflowGet<{ run: { info: { status: string }; data: { metrics: { key: string; value: number }[]; params: { key: string; value: string }[]; tags: { key: string; value: string }[] } } }>(
+      'runs/get',
+      { run_id: result.register.runId },
+    );
+    expect(run.info.status).toBe('FINISHED');
+    const metric = (k: string) => run.data.metrics.find((m) => m.key === k)?.value;
+    const tag = (k: string) => run.data.tags.find((t) => t.key === k)?.value;
+    expect(metric('holdout_mae')).toBeCloseTo(result.metrics.mae, 6);
+    expect(metric('holdout_rmse')).toBeCloseTo(result.metrics.rmse, 6);
+    expect(metric('baseline_seasonal_naive_mae')).toBeCloseTo(result.baselines.seasonalNaive.mae, 6);
+    expect(run.data.params.find((p) => p.key === 'family')?.value).toBe('ridge');
+    expect(tag('data.md5')).toBe(result.dataMd5);
+    expect(tag('temporal.workflow_id')).toBe(workflowId);
+    expect(tag('mlflow.source.git.commit')).toMatch(/^([0-9a-f]{40}|unknown)$/);
+  });
+
+  it('registers the version from the run artifact and points the production alias at it', async () => {
+    const { model_version } = await mlflowGet<{ model_version: { version: string; run_id: string; source: string; status: string } }>(
+      'registered-models/alias',
+      { name: stack.config.mlflow.registeredModel, alias: 'production' },
+    );
+    expect(model_version).toMatchObject({ version: '1', run_id: result.register.runId, status: 'READY' });
+    expect(model_version.source).toBe(`${result.register.artifactUri}/model`);
+    const files = await mlflowGet<{ files?: { path: string }[] }>('artifacts/list', { run_id: result.register.runId, path: 'model' });
+    expect(files.files?.map((f) => f.path).sort()).toEqual(['model/MLmodel', 'model/checksums.sha256', 'model/forecaster.json', 'model/history.json']);
+  });
+
+  it('serves a prediction from the production model over HTTP', async () => {
+    const server = await startServer(stack.config, createLogger('silent'));
+    try {
+      const ok = await fetch(`${server.url}/v1/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ date: '2019-07-01', temperature: 31 }),
+      });
+      expect(ok.status).toBe(200);
+      const body = (await ok.json()) as { prediction: number; model_version: string; interval: { lower: number; upper: number } };
+      expect(body.model_version).toBe('1');
+      expect(body.prediction).toBeGreaterThan(body.interval.lower);
+      expect(body.prediction).toBeLessThan(body.interval.upper);
+
+      const bad = await fetch(`${server.url}/v1/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ date: '2019-07-01', temperature: 'hot' }),
+      });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain('temperature');
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a second run registers version 2 and keeps production unless it is better', async () => {
+    const second = await runTrainingPipeline(stack.config, { seed: 7 });
+    expect(second.result.register.version).toBe('2');
+    // same data, same config: not better than the champion, so production stays at 1
+    expect(second.result.promote.promoted).toBe(false);
+    expect(second.result.promote.productionVersion).toBe('1');
+  });
+});
