@@ -46,16 +46,17 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number, layout: Bi
   }
   const { cols, data } = X;
   const rows = rowIndex ? rowIndex.length : X.rows;
-  const src = (i: number): number => (rowIndex ? rowIndex[i]! : i);
   const sample = sampleRows(rows, seed);
   const edges: Float64Array[] = [];
   const nBins = new Int32Array(cols);
   const column = new Float64Array(sample ? sample.length : rows);
   for (let f = 0; f < cols; f++) {
     if (sample) {
-      for (let k = 0; k < sample.length; k++) column[k] = data[src(sample[k]!) * cols + f]!;
+      for (let k = 0; k < sample.length; k++) column[k] = data[(rowIndex ? rowIndex[sample[k]!]! : sample[k]!) * cols + f]!;
+    } else if (rowIndex) {
+      for (let i = 0; i < rows; i++) column[i] = data[rowIndex[i]! * cols + f]!;
     } else {
-      for (let i = 0; i < rows; i++) column[i] = data[src(i) * cols + f]!;
+      for (let i = 0, k = f; i < rows; i++, k += cols) column[i] = data[k]!;
     }
     column.sort();
     const e = findEdges(column, maxBins);
@@ -65,25 +66,15 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number, layout: Bi
   const codes = new Uint8Array(rows * cols);
   const binMin = new Float64Array(cols * 256).fill(Infinity);
   const binMax = new Float64Array(cols * 256).fill(-Infinity);
+  const srcRow = rowIndex ?? null;
+  const values = new Float64Array(rows);
+  const table = new Int32Array(2 * LOOKUP_CELLS);
   for (let f = 0; f < cols; f++) {
-    const e = edges[f]!;
-    const len = e.length;
-    const bb = f * 256;
+    if (srcRow) for (let i = 0; i < rows; i++) values[i] = data[srcRow[i]! * cols + f]!;
+    else for (let i = 0, k = f; i < rows; i++, k += cols) values[i] = data[k]!;
     const out = layout === 'columns' ? f * rows : f;
     const step = layout === 'columns' ? 1 : cols;
-    for (let i = 0, o = out; i < rows; i++, o += step) {
-      const x = data[src(i) * cols + f]!;
-      let lo = 0;
-      let hi = len;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (x <= e[mid]!) hi = mid;
-        else lo = mid + 1;
-      }
-      codes[o] = lo;
-      if (x < binMin[bb + lo]!) binMin[bb + lo] = x;
-      if (x > binMax[bb + lo]!) binMax[bb + lo] = x;
-    }
+    mapColumn(values, edges[f]!, codes, out, step, table, binMin, binMax, f * 256);
   }
   return { rows, cols, layout, codes, nBins, edges, binMin, binMax };
 }
@@ -98,6 +89,61 @@ export function binOf(edges: Float64Array, x: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+const LOOKUP_CELLS = 4096;
+
+/**
+ * Writes the bin of every value to codes[out + i * step] and widens each bin's [min, max].
+ * A table over equal-width cells of [first edge, last edge] gives the range of codes a cell can
+ * hold, so most values need no search at all; wide ranges fall back to binary search, and a
+ * final step down and up makes the result exact whatever the rounding of the cell index.
+ */
+function mapColumn(values: Float64Array, e: Float64Array, codes: Uint8Array, out: number, step: number, table: Int32Array, binMin: Float64Array, binMax: Float64Array, bb: number): void {
+  const len = e.length;
+  const n = values.length;
+  if (len === 0) {
+    for (let i = 0, o = out; i < n; i++, o += step) {
+      const x = values[i]!;
+      codes[o] = 0;
+      if (x < binMin[bb]!) binMin[bb] = x;
+      if (x > binMax[bb]!) binMax[bb] = x;
+    }
+    return;
+  }
+  const lo = e[0]!;
+  const span = e[len - 1]! - lo;
+  const scale = span > 0 ? LOOKUP_CELLS / span : 0;
+  for (let c = 0; c < LOOKUP_CELLS; c++) {
+    table[2 * c] = binOf(e, scale > 0 ? lo + c / scale : lo);
+    table[2 * c + 1] = scale > 0 ? binOf(e, lo + (c + 1) / scale) : len;
+  }
+  for (let i = 0, o = out; i < n; i++, o += step) {
+    const x = values[i]!;
+    let code: number;
+    if (x <= lo) code = 0;
+    else if (x > e[len - 1]!) code = len;
+    else {
+      let cell = Math.floor((x - lo) * scale);
+      if (cell >= LOOKUP_CELLS) cell = LOOKUP_CELLS - 1;
+      code = table[2 * cell]!;
+      const end = table[2 * cell + 1]!;
+      if (end - code > 8) {
+        let hi = end;
+        while (code < hi) {
+          const mid = (code + hi) >>> 1;
+          if (x <= e[mid]!) hi = mid;
+          else code = mid + 1;
+        }
+      }
+      while (code < len && x > e[code]!) code++;
+      while (code > 0 && x <= e[code - 1]!) code--;
+    }
+    codes[o] = code;
+    const k = bb + code;
+    if (x < binMin[k]!) binMin[k] = x;
+    if (x > binMax[k]!) binMax[k] = x;
+  }
 }
 
 /** Sorted subsample of row indices when there are more rows than SUBSAMPLE, else null. */

@@ -5,11 +5,12 @@
  * stopping on a seeded validation slice ('auto': on when there are more than 10,000 rows).
  */
 import { binFeatures } from './binning';
+import { matrix } from './matrix';
 import type { Matrix, ModelJson } from './matrix';
 import { growHistTree, HistWorkspace } from './hist-grow';
 import type { TreeRegressor } from './tree';
 import { checkPredictData, checkTrainingData, intParam, numParam } from './tree-input';
-import { addTreePredictions, addTreePredictionsRows, normalize, numberArray, readHeader, treeFromJson, treeToJson } from './tree-nodes';
+import { addTreePredictions, normalize, numberArray, readHeader, treeFromJson, treeToJson } from './tree-nodes';
 import type { TreeArrays } from './tree-nodes';
 import { childSeed, mulberry32, randomInt } from './tree-random';
 
@@ -76,7 +77,7 @@ export function fitGradientBoosting(X: Matrix, y: Float64Array, params: Gradient
     [trainRows, valRows] = splitRows(n, nVal, childSeed(master));
   }
   const binSeed = childSeed(master);
-  const binned = binFeatures(X, maxBins, binSeed, 'rows', trainRows);
+  const binned = binFeatures(X, maxBins, binSeed, 'columns', trainRows);
   const nTrain = binned.rows;
   const yTrain = trainRows ? gather(y, trainRows) : y;
 
@@ -90,6 +91,8 @@ export function fitGradientBoosting(X: Matrix, y: Float64Array, params: Gradient
   const trees: TreeArrays[] = [];
 
   const yVal = valRows ? gather(y, valRows) : null;
+  // The validation rows, contiguous: predicting them after every tree reads them 100s of times.
+  const XVal = valRows ? gatherRows(X, valRows) : null;
   const rawVal = valRows ? new Float64Array(valRows.length).fill(baseline) : null;
   const scores: number[] = [];
   if (yVal && rawVal) scores.push(-halfSquaredError(yVal, rawVal));
@@ -98,8 +101,8 @@ export function fitGradientBoosting(X: Matrix, y: Float64Array, params: Gradient
     for (let i = 0; i < nTrain; i++) grad[i] = raw[i]! - yTrain[i]!;
     const tree = growHistTree(ws, grad, grow, raw, importances);
     trees.push(tree);
-    if (valRows && yVal && rawVal) {
-      addTreePredictionsRows(tree, X, valRows, rawVal, 1);
+    if (XVal && yVal && rawVal) {
+      addTreePredictions(tree, XVal, rawVal, 1);
       scores.push(-halfSquaredError(yVal, rawVal));
       if (shouldStop(scores, nIterNoChange)) break;
     }
@@ -169,6 +172,13 @@ function gather(v: Float64Array, rows: Int32Array): Float64Array {
   const out = new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]!]!;
   return out;
+}
+
+function gatherRows(X: Matrix, rows: Int32Array): Matrix {
+  const { cols, data } = X;
+  const out = new Float64Array(rows.length * cols);
+  for (let k = 0; k < rows.length; k++) out.set(data.subarray(rows[k]! * cols, (rows[k]! + 1) * cols), k * cols);
+  return matrix(rows.length, cols, out);
 }
 
 function halfSquaredError(y: Float64Array, raw: Float64Array): number {

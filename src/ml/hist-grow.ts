@@ -26,12 +26,27 @@ const FEATURE_STRIDE = 512;
 export class HistWorkspace {
   readonly partition: Int32Array;
   readonly tmp: Int32Array;
+  /** Gradients of a node's rows in partition order (contiguous reads in the histogram loop). */
+  readonly ordered: Float64Array;
+  /** The root's row counts per bin: the same for every tree. */
+  readonly rootCounts: Float64Array;
   private readonly pool: Float64Array[] = [];
 
   constructor(readonly binned: BinnedFeatures) {
-    if (binned.layout !== 'rows') throw new TypeError('HistWorkspace needs row-major codes');
-    this.partition = new Int32Array(binned.rows);
-    this.tmp = new Int32Array(binned.rows);
+    const { rows, cols, codes } = binned;
+    if (binned.layout !== 'columns') throw new TypeError('HistWorkspace needs column-major codes');
+    this.partition = new Int32Array(rows);
+    this.tmp = new Int32Array(rows);
+    this.ordered = new Float64Array(rows);
+    this.rootCounts = new Float64Array(cols * FEATURE_STRIDE);
+    for (let f = 0; f < cols; f++) {
+      const base = f * FEATURE_STRIDE + 1;
+      const col = f * rows;
+      for (let i = 0; i < rows; i++) {
+        const k = base + 2 * codes[col + i]!;
+        this.rootCounts[k] = this.rootCounts[k]! + 1;
+      }
+    }
   }
 
   takeHistogram(): Float64Array {
@@ -74,7 +89,7 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
   for (let i = 0; i < rows; i++) sumG += grad[i]!;
   const root = newNode(builder.addNode(), 0, rows, 0, sumG, rows);
   root.hist = ws.takeHistogram();
-  buildHistogram(root.hist, codes, cols, grad, partition, 0, rows, true);
+  buildRootHistogram(root.hist, ws.rootCounts, codes, rows, cols, grad);
   findSplit(root);
   const leaves: HistNode[] = [root];
 
@@ -88,13 +103,18 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
     const node = leaves[best]!;
     const { start, end, feature, bin } = node;
 
-    // Stable partition of the node's rows: code <= bin goes left.
+    // Stable partition of the node's rows (code <= bin goes left), branch-free: every row is
+    // written to both sides and only one cursor moves.
     let wi = start;
     let ti = 0;
+    const col = feature * rows;
     for (let i = start; i < end; i++) {
       const r = partition[i]!;
-      if (codes[r * cols + feature]! <= bin) partition[wi++] = r;
-      else tmp[ti++] = r;
+      const goesLeft = codes[col + r]! <= bin ? 1 : 0;
+      partition[wi] = r;
+      tmp[ti] = r;
+      wi += goesLeft;
+      ti += 1 - goesLeft;
     }
     for (let t = 0; t < ti; t++) partition[wi + t] = tmp[t]!;
     const mid = wi;
@@ -109,7 +129,7 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
     const small = left.count <= right.count ? left : right;
     const large = small === left ? right : left;
     small.hist = ws.takeHistogram();
-    buildHistogram(small.hist, codes, cols, grad, partition, small.start, small.end, false);
+    buildHistogram(small.hist, codes, rows, cols, grad, ws.ordered, partition, small.start, small.end);
     const sh = small.hist;
     for (let k = 0; k < parentHist.length; k++) parentHist[k] = parentHist[k]! - sh[k]!;
     large.hist = parentHist;
@@ -149,8 +169,11 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
       let gL = 0;
       let cL = 0;
       for (let b = 0; b < last; b++) {
+        const cb = h[base + 2 * b + 1]!;
+        // An empty bin gives the same split as the bin before it.
+        if (cb === 0) continue;
         gL += h[base + 2 * b]!;
-        cL += h[base + 2 * b + 1]!;
+        cL += cb;
         if (cL < msl) continue;
         const cR = count - cL;
         if (cR < msl) break;
@@ -173,16 +196,82 @@ function newNode(id: number, start: number, end: number, depth: number, sumG: nu
   return { id, start, end, depth, sumG, count, hist: null, gain: 0, feature: -1, bin: 0, leftG: 0, leftCount: 0 };
 }
 
-/** Zeroes h, then adds (gradient, 1) of each row in partition[start, end) to its bins. */
-function buildHistogram(h: Float64Array, codes: Uint8Array, cols: number, grad: Float64Array, partition: Int32Array, start: number, end: number, identity: boolean): void {
-  h.fill(0);
-  for (let i = start; i < end; i++) {
-    const r = identity ? i : partition[i]!;
-    const g = grad[r]!;
-    const p = r * cols;
-    for (let f = 0, off = 0; f < cols; f++, off += FEATURE_STRIDE) {
-      const k = off + 2 * codes[p + f]!;
+/** Root histogram: the precomputed counts plus each row's gradient in its bin, four features per pass. */
+function buildRootHistogram(h: Float64Array, counts: Float64Array, codes: Uint8Array, rows: number, cols: number, grad: Float64Array): void {
+  h.set(counts);
+  let f = 0;
+  for (; f + 4 <= cols; f += 4) {
+    const b0 = f * FEATURE_STRIDE;
+    const b1 = b0 + FEATURE_STRIDE;
+    const b2 = b1 + FEATURE_STRIDE;
+    const b3 = b2 + FEATURE_STRIDE;
+    const c0 = f * rows;
+    const c1 = c0 + rows;
+    const c2 = c1 + rows;
+    const c3 = c2 + rows;
+    for (let i = 0; i < rows; i++) {
+      const g = grad[i]!;
+      let k = b0 + 2 * codes[c0 + i]!;
       h[k] = h[k]! + g;
+      k = b1 + 2 * codes[c1 + i]!;
+      h[k] = h[k]! + g;
+      k = b2 + 2 * codes[c2 + i]!;
+      h[k] = h[k]! + g;
+      k = b3 + 2 * codes[c3 + i]!;
+      h[k] = h[k]! + g;
+    }
+  }
+  for (; f < cols; f++) {
+    const base = f * FEATURE_STRIDE;
+    const col = f * rows;
+    for (let i = 0; i < rows; i++) {
+      const k = base + 2 * codes[col + i]!;
+      h[k] = h[k]! + grad[i]!;
+    }
+  }
+}
+
+/**
+ * Zeroes h, then adds (gradient, 1) of each row in partition[start, end) to its bins. Four
+ * features per pass, so that the 16 KB being updated stays in L1, the codes are read in
+ * increasing order and each row's index and gradient are loaded once per four features.
+ */
+function buildHistogram(h: Float64Array, codes: Uint8Array, rows: number, cols: number, grad: Float64Array, ordered: Float64Array, partition: Int32Array, start: number, end: number): void {
+  h.fill(0);
+  for (let i = start; i < end; i++) ordered[i] = grad[partition[i]!]!;
+  let f = 0;
+  for (; f + 4 <= cols; f += 4) {
+    const b0 = f * FEATURE_STRIDE;
+    const b1 = b0 + FEATURE_STRIDE;
+    const b2 = b1 + FEATURE_STRIDE;
+    const b3 = b2 + FEATURE_STRIDE;
+    const c0 = f * rows;
+    const c1 = c0 + rows;
+    const c2 = c1 + rows;
+    const c3 = c2 + rows;
+    for (let i = start; i < end; i++) {
+      const r = partition[i]!;
+      const g = ordered[i]!;
+      let k = b0 + 2 * codes[c0 + r]!;
+      h[k] = h[k]! + g;
+      h[k + 1] = h[k + 1]! + 1;
+      k = b1 + 2 * codes[c1 + r]!;
+      h[k] = h[k]! + g;
+      h[k + 1] = h[k + 1]! + 1;
+      k = b2 + 2 * codes[c2 + r]!;
+      h[k] = h[k]! + g;
+      h[k + 1] = h[k + 1]! + 1;
+      k = b3 + 2 * codes[c3 + r]!;
+      h[k] = h[k]! + g;
+      h[k + 1] = h[k + 1]! + 1;
+    }
+  }
+  for (; f < cols; f++) {
+    const base = f * FEATURE_STRIDE;
+    const col = f * rows;
+    for (let i = start; i < end; i++) {
+      const k = base + 2 * codes[col + partition[i]!]!;
+      h[k] = h[k]! + ordered[i]!;
       h[k + 1] = h[k + 1]! + 1;
     }
   }
