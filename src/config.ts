@@ -5,35 +5,35 @@ import { z } from 'zod';
 export const projectRoot = path.resolve(__dirname, '..');
 
 const emptyAsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
-const port = z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535));
-const text = z.preprocess(emptyAsUnset, z.string().min(1));
+// Defaults sit inside the preprocess so that an empty string falls back to them.
+const port = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback));
+const positive = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().positive().default(fallback));
+const text = (fallback: string) => z.preprocess(emptyAsUnset, z.string().min(1).default(fallback));
 const optionalText = z.preprocess(emptyAsUnset, z.string().min(1).optional());
 
 const schema = z.object({
-  ICECREAM_LOCAL_DIR: text.default(path.join(projectRoot, '.local')),
-  ICECREAM_TOOLS_DIR: text.default(path.join(projectRoot, '.tools')),
-  ICECREAM_DATA: text.default(path.join(projectRoot, 'data', 'japan_icecream_tokyo_monthly.csv')),
-  ICECREAM_DVC_FILE: text.default(path.join(projectRoot, 'data.dvc')),
-  PYTHON: text.default('python3'),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
+  ICECREAM_LOCAL_DIR: text(path.join(projectRoot, '.local')),
+  ICECREAM_TOOLS_DIR: text(path.join(projectRoot, '.tools')),
+  ICECREAM_DATA: text(path.join(projectRoot, 'data', 'japan_icecream_tokyo_monthly.csv')),
+  ICECREAM_DVC_FILE: text(path.join(projectRoot, 'data.dvc')),
+  PYTHON: text('python3'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
   TEMPORAL_ADDRESS: optionalText,
-  TEMPORAL_NAMESPACE: text.default('default'),
-  TEMPORAL_TASK_QUEUE: text.default('icecream-pipeline'),
-  MLFLOW_PORT: port.default(5000),
+  TEMPORAL_NAMESPACE: text('default'),
+  TEMPORAL_TASK_QUEUE: text('icecream-pipeline'),
+  MLFLOW_PORT: port(5000),
   MLFLOW_TRACKING_URI: optionalText,
   MLFLOW_TRACKING_USERNAME: optionalText,
   MLFLOW_TRACKING_PASSWORD: optionalText,
   MLFLOW_TRACKING_TOKEN: optionalText,
-  MLFLOW_EXPERIMENT_NAME: text.default('ice-cream-sales'),
-  MLFLOW_REGISTERED_MODEL: text.default('ice-cream-sales'),
-  API_HOST: text.default('127.0.0.1'),
-  API_PORT: port.default(8080),
-  MODEL_REFRESH_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().positive()).default(30),
-  LOG_LEVEL: z
-    .preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-    .default('info'),
-  STACK_START_TIMEOUT_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().positive()).default(180),
+  MLFLOW_EXPERIMENT_NAME: text('ice-cream-sales'),
+  MLFLOW_REGISTERED_MODEL: text('ice-cream-sales'),
+  API_HOST: text('127.0.0.1'),
+  API_PORT: port(8080),
+  MODEL_REFRESH_SECONDS: positive(30),
+  LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  STACK_START_TIMEOUT_SECONDS: positive(180),
 });
 
 export interface Config {

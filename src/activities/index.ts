@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { DatasetValidationError, type ColumnMap } from '../data/dataset';
 import { DataHashMismatchError, DvcFileError, verifyDataset } from '../data/dvc';
-import { ForecastInputError, ForecasterFormatError, ModelUnavailableError, parseForecaster } from '../ml';
+import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from '../ml';
 import type { MlflowClient } from '../mlflow/client';
 import { MlflowError } from '../mlflow/errors';
 import { BundleIntegrityError } from '../pipeline/bundle';

@@ -4,7 +4,7 @@ import { Dvc, ensureDataset } from '../data/dvc';
 import { createLogger } from '../logger';
 import type { ModelFamily } from '../ml';
 import { runTrainingPipeline } from '../pipeline/start';
-import { pipelineSteps, type PipelineProgress, type TrainingPipelineInput, type TrainingPipelineResult } from '../pipeline/types';
+import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from '../pipeline/types';
 import { startServer } from '../server/server';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
@@ -18,13 +18,13 @@ function progressPrinter(): (p: PipelineProgress, workflowId: string) => void {
   return (p, workflowId) => {
     if (process.stderr.isTTY) {
       const width = 28;
-      const filled = Math.round((p.completed.length / pipelineSteps.length) * width);
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${pipelineSteps.length} ${p.current ?? 'done'}  ${p.detail}`.slice(0, process.stderr.columns || 120));
-      if (p.completed.length === pipelineSteps.length) process.stderr.write('\n');
+      const filled = Math.round((p.completed.length / p.steps.length) * width);
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${p.steps.length} ${p.current ?? 'done'}  ${p.detail}`.slice(0, process.stderr.columns || 120));
+      if (p.completed.length === p.steps.length) process.stderr.write('\n');
       return;
     }
     for (; printed < p.completed.length; printed++) {
-      say(`[${workflowId}] ${printed + 1}/${pipelineSteps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`);
+      say(`[${workflowId}] ${printed + 1}/${p.steps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`);
     }
   };
 }

@@ -11,9 +11,9 @@ export class PipelineFailedError extends Error {
 }
 
 function rootCause(err: unknown): string {
-  let e = err as { cause?: unknown; message?: string } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
+  let e: unknown = err;
+  while (e instanceof Error && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**

@@ -23,7 +23,7 @@ export function registryLoader(mlflow: MlflowClient, name: string, alias: string
  * Starts the prediction API: loads the `production` model (retrying in the background until one
  * exists), listens on config.api, and refreshes the model every MODEL_REFRESH_SECONDS.
  */
-export async function startServer(config: Config, log: Logger): Promise<{ server: Server; models: ModelHolder; url: string; close(): Promise<void> }> {
+export async function startServer(config: Config, log: Logger): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
   const mlflow = mlflowClientFromConfig(config);
   const models = new ModelHolder(
     registryLoader(mlflow, config.mlflow.registeredModel, productionAlias, path.join(config.localDir, 'serving')),

@@ -1,12 +1,6 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import {
-  pipelineSteps,
-  type PipelineProgress,
-  type PipelineStep,
-  type TrainingPipelineInput,
-  type TrainingPipelineResult,
-} from '../pipeline/types';
+import type { PipelineProgress, PipelineStep, TrainingPipelineInput, TrainingPipelineResult } from '../pipeline/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -31,7 +25,8 @@ export const progressQuery = defineQuery<PipelineProgress>('progress');
  * (paths, hashes, run ids); the data never enters workflow history.
  */
 export async function trainingPipeline(input: TrainingPipelineInput = {}): Promise<TrainingPipelineResult> {
-  const progress: PipelineProgress = { steps: pipelineSteps, completed: [], current: null, detail: '' };
+  const steps: PipelineStep[] = ['ingest', 'validate', 'split', 'train', 'evaluate', 'register', 'promote'];
+  const progress: PipelineProgress = { steps, completed: [], current: null, detail: '' };
   setHandler(progressQuery, () => progress);
   const step = async <T>(name: PipelineStep, run: () => Promise<T>, describe: (r: T) => string): Promise<T> => {
     progress.current = name;

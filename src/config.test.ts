@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('uses local defaults and derives URLs from the ports', () => {
+    const c = loadConfig({ TEMPORAL_PORT: '17233', MLFLOW_PORT: '15000' });
+    expect(c.temporal.address).toBe('127.0.0.1:17233');
+    expect(c.mlflow.trackingUri).toBe('http://127.0.0.1:15000');
+    expect(c.api).toMatchObject({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ MLFLOW_TRACKING_URI: '', TEMPORAL_ADDRESS: '', API_PORT: '' });
+    expect(c.mlflow.trackingUri).toBe('http://127.0.0.1:5000');
+    expect(c.api.port).toBe(8080);
+  });
+
+  it('lists every invalid variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ API_PORT: 'eighty', MLFLOW_PORT: '70000', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.join('\n');
+    expect(issues).toContain('API_PORT');
+    expect(issues).toContain('MLFLOW_PORT');
+    expect(issues).toContain('LOG_LEVEL');
+  });
+
+  it('strips a trailing slash from the tracking URI', () => {
+    expect(loadConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.example.com/' }).mlflow.trackingUri).toBe('https://mlflow.example.com');
+  });
+});
