@@ -61,6 +61,13 @@ export function curlExample(apiUrl: string): string {
 
 export function registerRun(program: Command): void {
   program
+    .command('setup')
+    .description('install the pinned Python tools into .tools/ and pull the default dataset (other commands do this when needed)')
+    .action(async () => {
+      await prepareData(loadConfig());
+    });
+
+  program
     .command('worker')
     .description('run the Temporal worker for the training pipeline (until Ctrl-C)')
     .action(async () => {
