@@ -184,12 +184,17 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
       const base = f * m;
       let wi = base + start;
       let ti = 0;
+      // Branch-free stable partition: each entry is written to both sides, one cursor moves.
       for (let i = base + start; i < base + end; i++) {
         const e = lists[i]!;
-        if (stamp[e & ROW_MASK] === mark) lists[wi++] = e;
-        else tmp[ti++] = e;
+        const x = stamp[e & ROW_MASK]! ^ mark;
+        const isLeft = 1 - ((x | -x) >>> 31);
+        lists[wi] = e;
+        tmp[ti] = e;
+        wi += isLeft;
+        ti += 1 - isLeft;
       }
-      for (let t = 0; t < ti; t++) lists[wi + t] = tmp[t]!;
+      lists.set(tmp.subarray(0, ti), wi);
     }
     const leftId = builder.addNode();
     const rightId = builder.addNode();
