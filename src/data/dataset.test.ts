@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatasetValidationError, japanColumns, loadDataset, parseDataset, type DatasetProblem } from './dataset';
+import { DatasetValidationError, findLeakingCovariates, japanColumns, loadDataset, parseDataset, type DatasetProblem } from './dataset';
 
 const cols = { date: 'date', target: 'sales', temperature: 'temperature' };
 const monthly = (n: number, f: (i: number) => string = (i) => `${200 + (i % 5) * 10}`) =>
@@ -90,5 +90,13 @@ describe('loadDataset', () => {
     expect(s.target[0]).toBe(376);
     expect(s.temperature[0]).toBe(11.2);
     expect(Object.keys(s.covariates).sort()).toEqual(['days_in_month', 'tokyo_days_tavg_ge25c', 'tokyo_humidity_pct', 'tokyo_precip_mm']);
+  });
+});
+
+describe('findLeakingCovariates', () => {
+  it('flags columns that add up to the target (like the bike data: casual + registered = cnt)', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => `2020-01-${String(i + 1).padStart(2, '0')},${3 * i + 1},5,${i},${2 * i + 1},${i % 3},${3 * i + 1}`);
+    const series = parseDataset(['date,sales,temperature,casual,registered,rain,copy', ...rows].join('\n'), cols);
+    expect(findLeakingCovariates(series)).toEqual(['casual', 'copy', 'registered']);
   });
 });

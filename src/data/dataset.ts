@@ -237,3 +237,30 @@ export async function loadDataset(path: string, columns: ColumnMap, options: Par
   const text = await readFile(path, 'utf8');
   return parseDataset(text, columns, path, options);
 }
+
+/**
+ * Covariates that are the target in disguise: a column equal to the target, or two columns that
+ * add up to it on every row (e.g. the bike data's `casual` + `registered` = `cnt`). Training on them
+ * would score perfectly and be useless at prediction time.
+ */
+export function findLeakingCovariates(series: Series): string[] {
+  const names = Object.keys(series.covariates).sort();
+  const y = series.target;
+  const same = (f: (i: number) => number) => {
+    for (let i = 0; i < y.length; i++) if (Math.abs(f(i) - y[i]!) > 1e-9 * (1 + Math.abs(y[i]!))) return false;
+    return true;
+  };
+  const out = new Set<string>();
+  for (const a of names) if (same((i) => series.covariates[a]![i]!)) out.add(a);
+  for (let j = 0; j < names.length; j++) {
+    for (let k = j + 1; k < names.length; k++) {
+      const a = series.covariates[names[j]!]!;
+      const b = series.covariates[names[k]!]!;
+      if (same((i) => a[i]! + b[i]!)) {
+        out.add(names[j]!);
+        out.add(names[k]!);
+      }
+    }
+  }
+  return [...out].sort();
+}

@@ -44,7 +44,7 @@ export function expandingWindowSplits(n: number, options: CvOptions): Fold[] {
   const firstTest = n - folds * horizon;
   if (firstTest - gap < minTrain) {
     throw new CrossValidationError(
-      `${n} rows are too few for ${folds} folds of ${horizon} rows with a gap of ${gap}: the first fold would train on ${firstTest - gap} rows (need ${minTrain})`,
+      `${n} rows are too few for ${folds} folds of ${horizon} rows with a gap of ${gap}: the first fold would train on ${firstTest - gap} rows (need ${minTrain}: the features look back and the model needs rows to learn from)`,
     );
   }
   const out: Fold[] = [];

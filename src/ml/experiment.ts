@@ -1,7 +1,7 @@
 import { analyzeErrors, type ErrorAnalysis, type ScoredRow } from './analysis';
 import { naiveBaselines, naivePredictions } from './baselines';
 import { expandingWindowSplits, sliceSeries, type Fold } from './cv';
-import type { FeatureSpec } from './features';
+import { resolveFeatureSpec, warmupPeriods, type FeatureSpec } from './features';
 import { backtest, fitForecaster, type Forecaster, type ForecasterConfig, type IntervalInfo } from './forecaster';
 import { empiricalCoverage } from './intervals';
 import type { Regressor } from './matrix';
@@ -109,8 +109,11 @@ export function runExperiment(series: Series, options: ExperimentOptions = {}, o
   const budget = options.budget ?? 20;
   const holdout = Math.max(0, Math.min(options.holdout ?? defaultHoldout(series.frequency), Math.floor(n / 4)));
   const dev = sliceSeries(series, 0, n - holdout);
+  // every fold must train on at least the features' look-back plus a few rows
+  const minTrain = warmupPeriods(resolveFeatureSpec(dev, options.features)) + 8;
   const folds = expandingWindowSplits(dev.dates.length, {
     folds: options.folds ?? 5,
+    minTrain,
     ...(options.horizon !== undefined ? { horizon: options.horizon } : {}),
     ...(options.gap !== undefined ? { gap: options.gap } : {}),
   });

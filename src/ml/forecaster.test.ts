@@ -79,15 +79,23 @@ describe('forecaster', () => {
     expect(f.interval.method).toBe('split-conformal');
   });
 
-  it('names the missing tree families instead of training something else', () => {
-    const families = ['tree', 'forest', 'gbm'] as const;
-    for (const family of families) {
-      try {
-        fitForecaster(train, { ...config, family });
-      } catch (e) {
-        expect(e).toBeInstanceOf(ModelUnavailableError);
-      }
-    }
+  for (const [family, params] of [
+    ['lasso', { alpha: 0.5 }],
+    ['elasticnet', { alpha: 0.5, l1Ratio: 0.5 }],
+    ['tree', { maxDepth: 4 }],
+    ['forest', { nTrees: 20, maxDepth: 6 }],
+    ['gbm', { maxIter: 50, minSamplesLeaf: 5 }],
+  ] as const) {
+    it(`fits ${family}, and predicts identically after a serialize/parse round trip`, () => {
+      const f = fitForecaster(train, { ...config, family, params });
+      const again = parseForecaster(serializeForecaster(f));
+      expect(backtest(again, series, 84)).toEqual(backtest(f, series, 84));
+      expect(serializeForecaster(fitForecaster(train, { ...config, family, params }))).toBe(serializeForecaster(f));
+    });
+  }
+
+  it('reports a family that is not wired in by name', () => {
+    expect(() => fitForecaster(train, { ...config, family: 'prophet' as never })).toThrow(ModelUnavailableError);
   });
 
   it('rejects a series too short for its features', () => {
