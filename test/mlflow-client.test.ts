@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +8,7 @@ import { MlflowClient } from '../src/mlflow/client';
 import { MlflowAlreadyExistsError, MlflowInvalidParameterError, MlflowNotFoundError, MlflowUnavailableError } from '../src/mlflow/errors';
 import { fromKeyValues, metricValueToNumber } from '../src/mlflow/validation';
 import { freePort } from '../src/stack/processes';
+import { projectRoot } from '../src/config';
 import { startTestStack, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -191,8 +194,60 @@ describe('MlflowClient against a real MLflow server', () => {
     expect(fromKeyValues((await client.getModelVersion(name, second.version)).tags)).toEqual({ 'promotion.reason': 'better' });
   });
 
+  it("is read back by MLflow's own Python client", async () => {
+    const { experimentId } = await client.ensureExperiment('python-check');
+    const run = await client.createRun({ experimentId, runName: 'py' });
+    const runId = run.info.run_id;
+    await client.logBatch({ runId, params: { alpha: '0.5' }, metrics: [{ key: 'rmse', value: 1.25, step: 2 }], tags: { 'data.md5': 'abc' } });
+    await client.logInputs(runId, [{ name: 'sales', digest: '0123456789abcdef0123456789abcdef', sourceType: 'dvc', source: '{"uri":"data/sales.csv"}', context: 'training' }]);
+    const local = fs.mkdtempSync(path.join(os.tmpdir(), 'mlflow-py-'));
+    const payload = crypto.randomBytes(5000);
+    fs.writeFileSync(path.join(local, 'model.bin'), payload);
+    await client.uploadDirectory(run.info.artifact_uri, local, 'model');
+    const name = 'python-check-model';
+    await client.ensureRegisteredModel(name);
+    const { version } = await client.ensureModelVersionForRun({ name, source: `${run.info.artifact_uri}/model`, runId });
+    await client.setAlias(name, 'production', version.version);
+    await client.endRun(runId);
+
+    const script = `
+import json, hashlib, os, mlflow
+from mlflow import MlflowClient
+c = MlflowClient()
+r = c.get_run("${runId}")
+runs = mlflow.search_runs(experiment_ids=["${experimentId}"], filter_string="params.alpha = '0.5'", output_format="list")
+mv = c.get_model_version_by_alias("${name}", "production")
+d = mlflow.artifacts.download_artifacts(run_id="${runId}", artifact_path="model", dst_path="${local}/py")
+print(json.dumps({
+  "params": r.data.params, "metrics": r.data.metrics, "status": r.info.status,
+  "found": [x.info.run_id for x in runs],
+  "digest": r.inputs.dataset_inputs[0].dataset.digest,
+  "context": {t.key: t.value for t in r.inputs.dataset_inputs[0].tags}.get("mlflow.data.context"),
+  "artifacts": [f.path for f in c.list_artifacts("${runId}", "model")],
+  "alias_version": mv.version, "alias_run": mv.run_id,
+  "sha": hashlib.sha256(open(os.path.join(d, "model.bin"), "rb").read()).hexdigest(),
+}))`;
+    const out = execFileSync(path.join(projectRoot, '.tools', 'venv', 'bin', 'python'), ['-c', script], {
+      env: { ...process.env, MLFLOW_TRACKING_URI: stack.config.mlflow.trackingUri, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      params: { alpha: '0.5' },
+      metrics: { rmse: 1.25 },
+      status: 'FINISHED',
+      found: [runId],
+      digest: '0123456789abcdef0123456789abcdef',
+      context: 'training',
+      artifacts: ['model/model.bin'],
+      alias_version: version.version,
+      alias_run: runId,
+      sha: crypto.createHash('sha256').update(payload).digest('hex'),
+    });
+  });
+
   it('maps server errors to typed errors', async () => {
-    await expect(client.getRun('0'.repeat(32))).rejects.toBeInstanceOf(MlflowNotFoundError);
+    const e0: unknown = await client.getRun('0'.repeat(32)).catch((e: unknown) => e);
+    expect(e0, String(e0)).toBeInstanceOf(MlflowNotFoundError);
     await client.ensureRegisteredModel('dupe-model');
     await expect(client.getModelVersion('no-such-model', '1')).rejects.toBeInstanceOf(MlflowNotFoundError);
     await expect(client.getModelVersionByAlias('no-such-model', 'production')).rejects.toBeInstanceOf(MlflowNotFoundError);

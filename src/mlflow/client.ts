@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import axios, { isAxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import { artifactPath, artifactUrlPath, ARTIFACTS_ROUTE, joinArtifactPath } from './artifact-uri';
@@ -56,7 +58,11 @@ export interface MlflowClientOptions {
   timeoutMs?: number | undefined;
   /** per artifact upload or download; default 10 min */
   artifactTimeoutMs?: number | undefined;
-  /** the transport; tests pass `axios.create({ adapter })`. Default: a fresh axios instance. */
+  /**
+   * the transport; tests pass `fakeTransport(...).http`. Default: an axios instance without
+   * keep-alive (see the constructor). A custom instance with keep-alive must close idle sockets
+   * before the server does (uvicorn: 5 s).
+   */
   http?: AxiosInstance | undefined;
   /** clock for default timestamps (epoch ms); tests pass a fixed one */
   now?: (() => number) | undefined;
@@ -201,7 +207,10 @@ export class MlflowClient {
 
   constructor(options: MlflowClientOptions) {
     this.trackingUri = options.trackingUri.replace(/\/+$/, '');
-    this.http = options.http ?? axios.create();
+    // No keep-alive: uvicorn closes idle connections after 5 s, and Node (whose global agent keeps
+    // sockets alive since v19) then reuses a closed socket and fails with ECONNRESET. A fresh
+    // connection per call costs ~1 ms locally and is always correct.
+    this.http = options.http ?? axios.create({ httpAgent: new http.Agent({ keepAlive: false }), httpsAgent: new https.Agent({ keepAlive: false }) });
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.artifactTimeoutMs = options.artifactTimeoutMs ?? DEFAULT_ARTIFACT_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
