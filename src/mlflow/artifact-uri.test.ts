@@ -9,7 +9,10 @@ describe('artifactPath', () => {
     ['mlflow-artifacts://mlflow.internal:5000/1/abc/artifacts', '1/abc/artifacts'],
     ['mlflow-artifacts:/', ''],
     ['http://127.0.0.1:5000/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts', '1/abc/artifacts'],
-    ['https://example.com/mlflow/api/2.0/mlflow-artifacts/artifacts/2/r/artifacts/model', '2/r/artifacts/model'],
+    [
+      'https://example.com/mlflow/api/2.0/mlflow-artifacts/artifacts/2/r/artifacts/model',
+      '2/r/artifacts/model',
+    ],
     ['https://example.com/api/2.0/mlflow-artifacts/artifacts/1/a%20b', '1/a b'],
   ])('maps %s to %s', (uri, path) => {
     expect(artifactPath(uri)).toBe(path);

@@ -34,11 +34,16 @@ export function artifactPath(artifactUri: string): string {
     try {
       pathname = new URL(artifactUri).pathname;
     } catch (cause) {
-      throw new MlflowInvalidParameterError(`artifact URI '${artifactUri}' is not a valid URL`, { errorCode: 'INVALID_PARAMETER_VALUE', cause });
+      throw new MlflowInvalidParameterError(`artifact URI '${artifactUri}' is not a valid URL`, {
+        errorCode: 'INVALID_PARAMETER_VALUE',
+        cause,
+      });
     }
     const at = pathname.indexOf(`${ARTIFACTS_ROUTE}/`);
     if (at < 0 && !pathname.endsWith(ARTIFACTS_ROUTE)) {
-      throw invalid(`artifact URI '${artifactUri}' is an HTTP URL outside the MLflow artifact proxy (${ARTIFACTS_ROUTE}/...)`);
+      throw invalid(
+        `artifact URI '${artifactUri}' is an HTTP URL outside the MLflow artifact proxy (${ARTIFACTS_ROUTE}/...)`,
+      );
     }
     rest = at < 0 ? '' : decodeURIComponent(pathname.slice(at + ARTIFACTS_ROUTE.length));
   } else {
@@ -67,9 +72,11 @@ export function joinArtifactPath(...parts: readonly string[]): string {
 
 function checkSafe(path: string, shown: string): void {
   if (path === '') return;
-  if (path.includes('\\') || path.includes('\0')) throw invalid(`artifact path '${shown}' contains a backslash or NUL`);
+  if (path.includes('\\') || path.includes('\0'))
+    throw invalid(`artifact path '${shown}' contains a backslash or NUL`);
   for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') throw invalid(`artifact path '${shown}' contains an empty, '.' or '..' segment`);
+    if (segment === '' || segment === '.' || segment === '..')
+      throw invalid(`artifact path '${shown}' contains an empty, '.' or '..' segment`);
   }
 }
 

@@ -1,6 +1,13 @@
 import { MlflowInvalidParameterError } from './errors';
 import type { KeyValue, WireDouble } from './types';
-import { MlflowLimits, checkKey, checkParam, checkTag, toKeyValues, toWireDouble } from './validation';
+import {
+  MlflowLimits,
+  checkKey,
+  checkParam,
+  checkTag,
+  toKeyValues,
+  toWireDouble,
+} from './validation';
 
 /** A metric to log. `value` may be NaN or ±Infinity. */
 export interface MetricInput {
@@ -52,12 +59,18 @@ const envelopeBytes = 128;
  * @throws MlflowInvalidParameterError for a bad key, an over-long value, a non-integer step or a
  *   negative timestamp.
  */
-export function chunkBatch(input: BatchInput, nowMs: number, limits: BatchLimits = MlflowLimits): BatchChunk[] {
+export function chunkBatch(
+  input: BatchInput,
+  nowMs: number,
+  limits: BatchLimits = MlflowLimits,
+): BatchChunk[] {
   const params = toKeyValues(input.params);
   const tags = toKeyValues(input.tags);
   for (const p of params) checkParam(p.key, p.value);
   for (const t of tags) checkTag(t.key, t.value);
-  const list = isMetricList(input.metrics) ? input.metrics : Object.entries(input.metrics ?? {}).map(([key, value]) => ({ key, value }));
+  const list = isMetricList(input.metrics)
+    ? input.metrics
+    : Object.entries(input.metrics ?? {}).map(([key, value]) => ({ key, value }));
   const metrics = list.map((m) => toWireMetric(m, nowMs));
 
   const kinds: { items: readonly unknown[]; limit: number; field: keyof BatchChunk }[] = [
@@ -74,7 +87,11 @@ export function chunkBatch(input: BatchInput, nowMs: number, limits: BatchLimits
     let bytes = envelopeBytes;
     kinds.forEach((kind, i) => {
       const taken: unknown[] = chunk[kind.field];
-      while (next[i]! < kind.items.length && taken.length < kind.limit && total < limits.maxEntitiesPerBatch) {
+      while (
+        next[i]! < kind.items.length &&
+        taken.length < kind.limit &&
+        total < limits.maxEntitiesPerBatch
+      ) {
         const item = kind.items[next[i]!];
         const size = Buffer.byteLength(JSON.stringify(item)) + 1;
         if (bytes + size > limits.maxBatchBytes && total > 0) return;
@@ -98,15 +115,24 @@ function toWireMetric(m: MetricInput, nowMs: number): WireMetric {
   const step = m.step ?? 0;
   const timestamp = m.timestamp ?? nowMs;
   if (!Number.isSafeInteger(step)) {
-    throw new MlflowInvalidParameterError(`metric '${m.key}' has step ${step}, it must be an integer`, { errorCode: 'INVALID_PARAMETER_VALUE' });
+    throw new MlflowInvalidParameterError(
+      `metric '${m.key}' has step ${step}, it must be an integer`,
+      { errorCode: 'INVALID_PARAMETER_VALUE' },
+    );
   }
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new MlflowInvalidParameterError(`metric '${m.key}' has timestamp ${timestamp}, it must be a non-negative integer of epoch milliseconds`, {
-      errorCode: 'INVALID_PARAMETER_VALUE',
-    });
+    throw new MlflowInvalidParameterError(
+      `metric '${m.key}' has timestamp ${timestamp}, it must be a non-negative integer of epoch milliseconds`,
+      {
+        errorCode: 'INVALID_PARAMETER_VALUE',
+      },
+    );
   }
   if (typeof m.value !== 'number') {
-    throw new MlflowInvalidParameterError(`metric '${m.key}' has a value of type ${typeof m.value}, it must be a number`, { errorCode: 'INVALID_PARAMETER_VALUE' });
+    throw new MlflowInvalidParameterError(
+      `metric '${m.key}' has a value of type ${typeof m.value}, it must be a number`,
+      { errorCode: 'INVALID_PARAMETER_VALUE' },
+    );
   }
   return { key: m.key, value: toWireDouble(m.value), timestamp, step };
 }

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
-import axios, { isAxiosError, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { artifactPath, artifactUrlPath, ARTIFACTS_ROUTE, joinArtifactPath } from './artifact-uri';
 import { chunkBatch, type BatchInput } from './batch';
 import {
@@ -14,8 +12,6 @@ import {
   MlflowNotFoundError,
   MlflowUnavailableError,
   MlflowUnsupportedVersionError,
-  errorFromNetwork,
-  errorFromResponse,
 } from './errors';
 import type {
   DatasetInput,
@@ -43,8 +39,8 @@ import {
   quoteFilterValue,
   toKeyValues,
 } from './validation';
+import { MlflowTransport, toBuffer } from './transport';
 import { parseServerVersion, unsupportedReason, type ServerVersion } from './version';
-import type { Config } from '../config';
 
 export interface MlflowClientOptions {
   /** e.g. http://127.0.0.1:5000 (a path prefix such as https://host/mlflow is kept) */
@@ -88,7 +84,9 @@ export interface CreateRunInput {
 }
 
 /** A run as returned by runs/create: its id, experiment and artifact URI are always present. */
-export type CreatedRun = Run & { info: RunInfo & { run_id: string; experiment_id: string; artifact_uri: string } };
+export type CreatedRun = Run & {
+  info: RunInfo & { run_id: string; experiment_id: string; artifact_uri: string };
+};
 
 export interface UpdateRunInput {
   runId: string;
@@ -174,18 +172,7 @@ export interface SearchModelVersionsInput {
   pageToken?: string | undefined;
 }
 
-interface RequestSpec {
-  method: Method;
-  path: string;
-  /** GET: query string (arrays as repeated keys) */
-  params?: Record<string, unknown>;
-  /** other methods, DELETE included: JSON body */
-  body?: unknown;
-}
-
 const api = '/api/2.0/mlflow';
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_ARTIFACT_TIMEOUT_MS = 600_000;
 const UPLOAD_CONCURRENCY = 4;
 
 /**
@@ -199,26 +186,13 @@ const UPLOAD_CONCURRENCY = 4;
  */
 export class MlflowClient {
   readonly trackingUri: string;
-  private readonly http: AxiosInstance;
-  private readonly authorization: string | undefined;
-  private readonly timeoutMs: number;
-  private readonly artifactTimeoutMs: number;
+  private readonly transport: MlflowTransport;
   private readonly now: () => number;
 
   constructor(options: MlflowClientOptions) {
-    this.trackingUri = options.trackingUri.replace(/\/+$/, '');
-    // No keep-alive: uvicorn closes idle connections after 5 s, and Node (whose global agent keeps
-    // sockets alive since v19) then reuses a closed socket and fails with ECONNRESET. A fresh
-    // connection per call costs ~1 ms locally and is always correct.
-    this.http = options.http ?? axios.create({ httpAgent: new http.Agent({ keepAlive: false }), httpsAgent: new https.Agent({ keepAlive: false }) });
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.artifactTimeoutMs = options.artifactTimeoutMs ?? DEFAULT_ARTIFACT_TIMEOUT_MS;
+    this.transport = new MlflowTransport(options);
+    this.trackingUri = this.transport.trackingUri;
     this.now = options.now ?? Date.now;
-    if (options.username !== undefined && options.password !== undefined) {
-      this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;
-    } else if (options.token !== undefined) {
-      this.authorization = `Bearer ${options.token}`;
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -231,20 +205,31 @@ export class MlflowClient {
    *   up); MlflowUnsupportedVersionError when its version is not 3.x (retrying does not help).
    */
   async checkServer(): Promise<ServerVersion> {
-    await this.text('GET', '/health');
+    await this.transport.text('GET', '/health');
     let text: string;
     try {
-      text = await this.text('GET', '/version');
+      text = await this.transport.text('GET', '/version');
     } catch (err) {
       if (err instanceof MlflowError && err.status === 404) {
-        throw new MlflowUnsupportedVersionError(`${this.trackingUri} has no /version endpoint: it is not an MLflow 3.x server`, { ...context(err), cause: err }, '');
+        throw new MlflowUnsupportedVersionError(
+          `${this.trackingUri} has no /version endpoint: it is not an MLflow 3.x server`,
+          { ...context(err), cause: err },
+          '',
+        );
       }
       throw err;
     }
     const version = parseServerVersion(text);
-    const reason = version === undefined ? `MLflow server answered /version with '${text.slice(0, 80)}', not a version` : unsupportedReason(version);
+    const reason =
+      version === undefined
+        ? `MLflow server answered /version with '${text.slice(0, 80)}', not a version`
+        : unsupportedReason(version);
     if (reason !== undefined || version === undefined) {
-      throw new MlflowUnsupportedVersionError(reason ?? 'unsupported', { errorCode: 'UNSUPPORTED_VERSION', status: 200, method: 'GET', path: '/version' }, text.trim());
+      throw new MlflowUnsupportedVersionError(
+        reason ?? 'unsupported',
+        { errorCode: 'UNSUPPORTED_VERSION', status: 200, method: 'GET', path: '/version' },
+        text.trim(),
+      );
     }
     return version;
   }
@@ -259,14 +244,26 @@ export class MlflowClient {
    * create that loses a race reads the winner's experiment.
    * @throws MlflowInvalidParameterError for a name over 500 characters or a bad tag
    */
-  async ensureExperiment(name: string, tags: Readonly<Record<string, string>> = {}): Promise<EnsureExperimentResult> {
-    checkLength(name, MlflowLimits.maxExperimentNameLength, `experiment name '${name.slice(0, 60)}'`);
+  async ensureExperiment(
+    name: string,
+    tags: Readonly<Record<string, string>> = {},
+  ): Promise<EnsureExperimentResult> {
+    checkLength(
+      name,
+      MlflowLimits.maxExperimentNameLength,
+      `experiment name '${name.slice(0, 60)}'`,
+    );
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
     let found = await this.tryGetExperimentByName(name);
     if (found === undefined) {
       try {
         const experimentId = await this.createExperiment(name, tags);
-        return { experimentId, experiment: await this.getExperiment(experimentId), created: true, restored: false };
+        return {
+          experimentId,
+          experiment: await this.getExperiment(experimentId),
+          created: true,
+          restored: false,
+        };
       } catch (err) {
         if (!(err instanceof MlflowAlreadyExistsError)) throw err;
         found = await this.getExperimentByName(name);
@@ -277,7 +274,11 @@ export class MlflowClient {
     const restored = experiment.lifecycle_stage === 'deleted';
     if (restored) {
       try {
-        await this.call({ method: 'POST', path: `${api}/experiments/restore`, body: { experiment_id: experimentId } });
+        await this.transport.call({
+          method: 'POST',
+          path: `${api}/experiments/restore`,
+          body: { experiment_id: experimentId },
+        });
       } catch (err) {
         // another caller restored it first
         if (!(err instanceof MlflowInvalidParameterError)) throw err;
@@ -297,16 +298,31 @@ export class MlflowClient {
    * @returns the new experiment id
    * @throws MlflowAlreadyExistsError (HTTP 400) when the name is taken, also by a deleted experiment
    */
-  async createExperiment(name: string, tags: Readonly<Record<string, string>> = {}): Promise<string> {
-    checkLength(name, MlflowLimits.maxExperimentNameLength, `experiment name '${name.slice(0, 60)}'`);
+  async createExperiment(
+    name: string,
+    tags: Readonly<Record<string, string>> = {},
+  ): Promise<string> {
+    checkLength(
+      name,
+      MlflowLimits.maxExperimentNameLength,
+      `experiment name '${name.slice(0, 60)}'`,
+    );
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
-    const res = await this.call<{ experiment_id?: string }>({ method: 'POST', path: `${api}/experiments/create`, body: { name, tags: toKeyValues(tags) } });
+    const res = await this.transport.call<{ experiment_id?: string }>({
+      method: 'POST',
+      path: `${api}/experiments/create`,
+      body: { name, tags: toKeyValues(tags) },
+    });
     return required(res.experiment_id, 'experiment_id');
   }
 
   /** @throws MlflowNotFoundError when there is no experiment with this id */
   async getExperiment(experimentId: string): Promise<Experiment> {
-    const res = await this.call<{ experiment?: Experiment }>({ method: 'GET', path: `${api}/experiments/get`, params: { experiment_id: experimentId } });
+    const res = await this.transport.call<{ experiment?: Experiment }>({
+      method: 'GET',
+      path: `${api}/experiments/get`,
+      params: { experiment_id: experimentId },
+    });
     return required(res.experiment, 'experiment');
   }
 
@@ -315,7 +331,11 @@ export class MlflowClient {
    * @throws MlflowNotFoundError when no experiment has this name
    */
   async getExperimentByName(name: string): Promise<Experiment> {
-    const res = await this.call<{ experiment?: Experiment }>({ method: 'GET', path: `${api}/experiments/get-by-name`, params: { experiment_name: name } });
+    const res = await this.transport.call<{ experiment?: Experiment }>({
+      method: 'GET',
+      path: `${api}/experiments/get-by-name`,
+      params: { experiment_name: name },
+    });
     return required(res.experiment, 'experiment');
   }
 
@@ -327,12 +347,20 @@ export class MlflowClient {
   /** Sets (or overwrites) an experiment tag. Idempotent. */
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
     checkTag(key, value);
-    await this.call({ method: 'POST', path: `${api}/experiments/set-experiment-tag`, body: { experiment_id: experimentId, key, value } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/experiments/set-experiment-tag`,
+      body: { experiment_id: experimentId, key, value },
+    });
   }
 
   /** Marks an experiment deleted (it keeps its name until `mlflow gc`). */
   async deleteExperiment(experimentId: string): Promise<void> {
-    await this.call({ method: 'POST', path: `${api}/experiments/delete`, body: { experiment_id: experimentId } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/experiments/delete`,
+      body: { experiment_id: experimentId },
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -349,20 +377,33 @@ export class MlflowClient {
     if (input.runName !== undefined) {
       // the server rejects a run_name that disagrees with an mlflow.runName tag
       if (tags['mlflow.runName'] !== undefined && tags['mlflow.runName'] !== input.runName) {
-        throw new MlflowInvalidParameterError(`runName '${input.runName}' and tag mlflow.runName '${tags['mlflow.runName']}' disagree`, { errorCode: 'INVALID_PARAMETER_VALUE' });
+        throw new MlflowInvalidParameterError(
+          `runName '${input.runName}' and tag mlflow.runName '${tags['mlflow.runName']}' disagree`,
+          { errorCode: 'INVALID_PARAMETER_VALUE' },
+        );
       }
     }
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
-    const res = await this.call<{ run?: Run }>({
+    const res = await this.transport.call<{ run?: Run }>({
       method: 'POST',
       path: `${api}/runs/create`,
-      body: { experiment_id: input.experimentId, run_name: input.runName, start_time: input.startTime ?? this.now(), tags: toKeyValues(tags) },
+      body: {
+        experiment_id: input.experimentId,
+        run_name: input.runName,
+        start_time: input.startTime ?? this.now(),
+        tags: toKeyValues(tags),
+      },
     });
     const run = required(res.run, 'run');
     const info = required(run.info, 'run.info');
     return {
       ...run,
-      info: { ...info, run_id: required(info.run_id, 'run_id'), experiment_id: required(info.experiment_id, 'experiment_id'), artifact_uri: required(info.artifact_uri, 'artifact_uri') },
+      info: {
+        ...info,
+        run_id: required(info.run_id, 'run_id'),
+        experiment_id: required(info.experiment_id, 'experiment_id'),
+        artifact_uri: required(info.artifact_uri, 'artifact_uri'),
+      },
     };
   }
 
@@ -371,28 +412,41 @@ export class MlflowClient {
    * @returns the updated run info
    */
   async updateRun(input: UpdateRunInput): Promise<RunInfo> {
-    const res = await this.call<{ run_info?: RunInfo }>({
+    const res = await this.transport.call<{ run_info?: RunInfo }>({
       method: 'POST',
       path: `${api}/runs/update`,
-      body: { run_id: input.runId, status: input.status, end_time: input.endTime, run_name: input.runName },
+      body: {
+        run_id: input.runId,
+        status: input.status,
+        end_time: input.endTime,
+        run_name: input.runName,
+      },
     });
     return res.run_info ?? {};
   }
 
   /** Ends a run: status (default FINISHED) and end time (default now). Idempotent. */
-  async endRun(runId: string, status: RunStatus = 'FINISHED', endTime: number = this.now()): Promise<RunInfo> {
+  async endRun(
+    runId: string,
+    status: RunStatus = 'FINISHED',
+    endTime: number = this.now(),
+  ): Promise<RunInfo> {
     return this.updateRun({ runId, status, endTime });
   }
 
   /** @throws MlflowNotFoundError for an unknown run id */
   async getRun(runId: string): Promise<Run> {
-    const res = await this.call<{ run?: Run }>({ method: 'GET', path: `${api}/runs/get`, params: { run_id: runId } });
+    const res = await this.transport.call<{ run?: Run }>({
+      method: 'GET',
+      path: `${api}/runs/get`,
+      params: { run_id: runId },
+    });
     return required(res.run, 'run');
   }
 
   /** One page of runs. Follow `next_page_token`, or use {@link iterateRuns} / {@link searchAllRuns}. */
   async searchRuns(input: SearchRunsInput): Promise<SearchRunsPage> {
-    const res = await this.call<SearchRunsResponse>({
+    const res = await this.transport.call<SearchRunsResponse>({
       method: 'POST',
       path: `${api}/runs/search`,
       body: {
@@ -404,7 +458,9 @@ export class MlflowClient {
         run_view_type: input.viewType,
       },
     });
-    return res.next_page_token ? { runs: res.runs ?? [], next_page_token: res.next_page_token } : { runs: res.runs ?? [] };
+    return res.next_page_token
+      ? { runs: res.runs ?? [], next_page_token: res.next_page_token }
+      : { runs: res.runs ?? [] };
   }
 
   /** Every run matching the search, page after page. */
@@ -427,12 +483,20 @@ export class MlflowClient {
   /** Sets (or overwrites) a run tag. Idempotent. @throws MlflowInvalidParameterError (key, value ≤5000) */
   async setTag(runId: string, key: string, value: string): Promise<void> {
     checkTag(key, value);
-    await this.call({ method: 'POST', path: `${api}/runs/set-tag`, body: { run_id: runId, key, value } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/runs/set-tag`,
+      body: { run_id: runId, key, value },
+    });
   }
 
   /** Deletes a run tag. @throws MlflowNotFoundError when the run has no such tag */
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.call({ method: 'POST', path: `${api}/runs/delete-tag`, body: { run_id: runId, key } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/runs/delete-tag`,
+      body: { run_id: runId, key },
+    });
   }
 
   /**
@@ -451,7 +515,11 @@ export class MlflowClient {
   async logBatch(input: LogBatchInput): Promise<void> {
     const chunks = chunkBatch(input, this.now());
     for (const chunk of chunks) {
-      await this.call({ method: 'POST', path: `${api}/runs/log-batch`, body: { run_id: input.runId, ...chunk } });
+      await this.transport.call({
+        method: 'POST',
+        path: `${api}/runs/log-batch`,
+        body: { run_id: input.runId, ...chunk },
+      });
     }
   }
 
@@ -463,7 +531,11 @@ export class MlflowClient {
   async logInputs(runId: string, datasets: readonly DatasetInputSpec[]): Promise<void> {
     const wire = datasets.map(toDatasetInput);
     for (let i = 0; i < wire.length; i += MlflowLimits.maxEntitiesPerBatch) {
-      await this.call({ method: 'POST', path: `${api}/runs/log-inputs`, body: { run_id: runId, datasets: wire.slice(i, i + MlflowLimits.maxEntitiesPerBatch) } });
+      await this.transport.call({
+        method: 'POST',
+        path: `${api}/runs/log-inputs`,
+        body: { run_id: runId, datasets: wire.slice(i, i + MlflowLimits.maxEntitiesPerBatch) },
+      });
     }
   }
 
@@ -472,7 +544,7 @@ export class MlflowClient {
     const out: Metric[] = [];
     let pageToken: string | undefined;
     do {
-      const res = await this.call<{ metrics?: Metric[]; next_page_token?: string }>({
+      const res = await this.transport.call<{ metrics?: Metric[]; next_page_token?: string }>({
         method: 'GET',
         path: `${api}/metrics/get-history`,
         params: { run_id: runId, metric_key: metricKey, page_token: pageToken },
@@ -492,18 +564,25 @@ export class MlflowClient {
    * Overwrites an existing file: idempotent.
    * @throws MlflowInvalidParameterError for a URI outside the proxy or a path with `..`
    */
-  async uploadArtifact(runOrArtifactUri: string, relPath: string, data: Uint8Array | string): Promise<ArtifactFile> {
+  async uploadArtifact(
+    runOrArtifactUri: string,
+    relPath: string,
+    data: Uint8Array | string,
+  ): Promise<ArtifactFile> {
     const root = await this.artifactRoot(runOrArtifactUri);
     const full = joinArtifactPath(root, relPath);
-    if (full === root) throw new MlflowInvalidParameterError('uploadArtifact needs a file path', { errorCode: 'INVALID_PARAMETER_VALUE' });
+    if (full === root)
+      throw new MlflowInvalidParameterError('uploadArtifact needs a file path', {
+        errorCode: 'INVALID_PARAMETER_VALUE',
+      });
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    await this.raw({
+    await this.transport.raw({
       method: 'PUT',
       path: artifactUrlPath(full),
       data: bytes,
       headers: { 'Content-Type': 'application/octet-stream' },
       responseType: 'text',
-      timeout: this.artifactTimeoutMs,
+      timeout: this.transport.artifactTimeoutMs,
     });
     return { path: joinArtifactPath(relPath), size: bytes.byteLength };
   }
@@ -516,19 +595,32 @@ export class MlflowClient {
    * @throws MlflowArtifactIntegrityError when the listing does not show an uploaded file at its
    *   size (retryable); errors of {@link uploadArtifact}
    */
-  async uploadDirectory(runOrArtifactUri: string, localDir: string, prefix = ''): Promise<ArtifactFile[]> {
+  async uploadDirectory(
+    runOrArtifactUri: string,
+    localDir: string,
+    prefix = '',
+  ): Promise<ArtifactFile[]> {
     const root = await this.artifactRoot(runOrArtifactUri);
     const files = walk(localDir).map((rel) => ({ rel, artifact: joinArtifactPath(prefix, rel) }));
     const uploaded = await mapLimit(files, UPLOAD_CONCURRENCY, async ({ rel, artifact }) => {
       const bytes = await fs.promises.readFile(path.join(localDir, ...rel.split('/')));
       return this.uploadArtifact(`mlflow-artifacts:/${root}`, artifact, bytes);
     });
-    const listed = new Map((await this.listArtifactsRecursive(`mlflow-artifacts:/${root}`, prefix)).map((f) => [f.path, f.size]));
+    const listed = new Map(
+      (await this.listArtifactsRecursive(`mlflow-artifacts:/${root}`, prefix)).map((f) => [
+        f.path,
+        f.size,
+      ]),
+    );
     for (const file of uploaded) {
       if (listed.get(file.path) !== file.size) {
         throw new MlflowArtifactIntegrityError(
           `artifact ${file.path} was uploaded with ${file.size} bytes but the server lists ${listed.get(file.path) ?? 'no file'}`,
-          { errorCode: 'ARTIFACT_MISMATCH', method: 'PUT', path: artifactUrlPath(joinArtifactPath(root, file.path)) },
+          {
+            errorCode: 'ARTIFACT_MISMATCH',
+            method: 'PUT',
+            path: artifactUrlPath(joinArtifactPath(root, file.path)),
+          },
         );
       }
     }
@@ -542,17 +634,32 @@ export class MlflowClient {
    */
   async downloadArtifact(runOrArtifactUri: string, relPath: string): Promise<Buffer> {
     const full = joinArtifactPath(await this.artifactRoot(runOrArtifactUri), relPath);
-    const res = await this.raw({ method: 'GET', path: artifactUrlPath(full), responseType: 'arraybuffer', timeout: this.artifactTimeoutMs });
+    const res = await this.transport.raw({
+      method: 'GET',
+      path: artifactUrlPath(full),
+      responseType: 'arraybuffer',
+      timeout: this.transport.artifactTimeoutMs,
+    });
     const bytes = toBuffer(res.data);
     const announced = Number(res.headers['content-length']);
-    const encoded = res.headers['content-encoding'] !== undefined && res.headers['content-encoding'] !== 'identity';
-    if (!encoded && res.headers['content-length'] !== undefined && Number.isFinite(announced) && announced !== bytes.byteLength) {
-      throw new MlflowArtifactIntegrityError(`artifact ${full}: Content-Length ${announced} but ${bytes.byteLength} bytes arrived`, {
-        errorCode: 'ARTIFACT_MISMATCH',
-        status: res.status,
-        method: 'GET',
-        path: artifactUrlPath(full),
-      });
+    const encoded =
+      res.headers['content-encoding'] !== undefined &&
+      res.headers['content-encoding'] !== 'identity';
+    if (
+      !encoded &&
+      res.headers['content-length'] !== undefined &&
+      Number.isFinite(announced) &&
+      announced !== bytes.byteLength
+    ) {
+      throw new MlflowArtifactIntegrityError(
+        `artifact ${full}: Content-Length ${announced} but ${bytes.byteLength} bytes arrived`,
+        {
+          errorCode: 'ARTIFACT_MISMATCH',
+          status: res.status,
+          method: 'GET',
+          path: artifactUrlPath(full),
+        },
+      );
     }
     return bytes;
   }
@@ -562,11 +669,21 @@ export class MlflowClient {
    * artifact root of `runOrArtifactUri` (as MLflow's Python client does), not a basename.
    * An unknown folder lists as empty.
    */
-  async listArtifacts(runOrArtifactUri: string, relPath = ''): Promise<(FileInfo & { path: string })[]> {
+  async listArtifacts(
+    runOrArtifactUri: string,
+    relPath = '',
+  ): Promise<(FileInfo & { path: string })[]> {
     const root = await this.artifactRoot(runOrArtifactUri);
     const dir = joinArtifactPath(relPath);
-    const res = await this.call<{ files?: FileInfo[] }>({ method: 'GET', path: ARTIFACTS_ROUTE, params: { path: joinArtifactPath(root, dir) } });
-    return (res.files ?? []).map((f) => ({ ...f, path: joinArtifactPath(dir, basename(f.path ?? '')) }));
+    const res = await this.transport.call<{ files?: FileInfo[] }>({
+      method: 'GET',
+      path: ARTIFACTS_ROUTE,
+      params: { path: joinArtifactPath(root, dir) },
+    });
+    return (res.files ?? []).map((f) => ({
+      ...f,
+      path: joinArtifactPath(dir, basename(f.path ?? '')),
+    }));
   }
 
   /** Every file (not folder) under `relPath`, recursively, with its size. */
@@ -590,21 +707,34 @@ export class MlflowClient {
    * @throws MlflowNotFoundError when the folder is empty or missing; MlflowArtifactIntegrityError
    *   on a size mismatch (retryable)
    */
-  async downloadDirectory(runOrArtifactUri: string, relPath: string, localDir: string): Promise<ArtifactFile[]> {
+  async downloadDirectory(
+    runOrArtifactUri: string,
+    relPath: string,
+    localDir: string,
+  ): Promise<ArtifactFile[]> {
     const root = `mlflow-artifacts:/${await this.artifactRoot(runOrArtifactUri)}`;
     const base = joinArtifactPath(relPath);
     const files = await this.listArtifactsRecursive(root, base);
     if (files.length === 0) {
-      throw new MlflowNotFoundError(`no artifacts under '${base}' of ${root}`, { errorCode: 'RESOURCE_DOES_NOT_EXIST', method: 'GET', path: ARTIFACTS_ROUTE });
+      throw new MlflowNotFoundError(`no artifacts under '${base}' of ${root}`, {
+        errorCode: 'RESOURCE_DOES_NOT_EXIST',
+        method: 'GET',
+        path: ARTIFACTS_ROUTE,
+      });
     }
     return mapLimit(files, UPLOAD_CONCURRENCY, async (file) => {
       const bytes = await this.downloadArtifact(root, file.path);
       if (bytes.byteLength !== file.size) {
-        throw new MlflowArtifactIntegrityError(`artifact ${file.path}: listed with ${file.size} bytes but ${bytes.byteLength} arrived`, {
-          errorCode: 'ARTIFACT_MISMATCH',
-          method: 'GET',
-          path: artifactUrlPath(joinArtifactPath(root.slice('mlflow-artifacts:/'.length), file.path)),
-        });
+        throw new MlflowArtifactIntegrityError(
+          `artifact ${file.path}: listed with ${file.size} bytes but ${bytes.byteLength} arrived`,
+          {
+            errorCode: 'ARTIFACT_MISMATCH',
+            method: 'GET',
+            path: artifactUrlPath(
+              joinArtifactPath(root.slice('mlflow-artifacts:/'.length), file.path),
+            ),
+          },
+        );
       }
       const rel = base === '' ? file.path : file.path.slice(base.length + 1);
       const target = path.join(localDir, ...rel.split('/'));
@@ -629,7 +759,11 @@ export class MlflowClient {
    * not exist. On an existing model, `tags` are set and the description is left alone.
    * Idempotent and safe under concurrent callers.
    */
-  async ensureRegisteredModel(name: string, description?: string, tags: Readonly<Record<string, string>> = {}): Promise<RegisteredModel> {
+  async ensureRegisteredModel(
+    name: string,
+    description?: string,
+    tags: Readonly<Record<string, string>> = {},
+  ): Promise<RegisteredModel> {
     for (const [k, v] of Object.entries(tags)) checkRegistryTag(k, v);
     let model = await orUndefined(this.getRegisteredModel(name));
     if (model === undefined) {
@@ -650,9 +784,13 @@ export class MlflowClient {
    * Creates a registered model. Prefer {@link ensureRegisteredModel}.
    * @throws MlflowAlreadyExistsError (HTTP 400) when the name is taken
    */
-  async createRegisteredModel(name: string, description?: string, tags: Readonly<Record<string, string>> = {}): Promise<RegisteredModel> {
+  async createRegisteredModel(
+    name: string,
+    description?: string,
+    tags: Readonly<Record<string, string>> = {},
+  ): Promise<RegisteredModel> {
     for (const [k, v] of Object.entries(tags)) checkRegistryTag(k, v);
-    const res = await this.call<{ registered_model?: RegisteredModel }>({
+    const res = await this.transport.call<{ registered_model?: RegisteredModel }>({
       method: 'POST',
       path: `${api}/registered-models/create`,
       body: { name, description, tags: toKeyValues(tags) },
@@ -662,19 +800,31 @@ export class MlflowClient {
 
   /** The registered model with its tags and aliases. @throws MlflowNotFoundError */
   async getRegisteredModel(name: string): Promise<RegisteredModel> {
-    const res = await this.call<{ registered_model?: RegisteredModel }>({ method: 'GET', path: `${api}/registered-models/get`, params: { name } });
+    const res = await this.transport.call<{ registered_model?: RegisteredModel }>({
+      method: 'GET',
+      path: `${api}/registered-models/get`,
+      params: { name },
+    });
     return required(res.registered_model, 'registered_model');
   }
 
   /** Sets (or overwrites) a registered-model tag (value ≤100000 characters). Idempotent. */
   async setRegisteredModelTag(name: string, key: string, value: string): Promise<void> {
     checkRegistryTag(key, value);
-    await this.call({ method: 'POST', path: `${api}/registered-models/set-tag`, body: { name, key, value } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/registered-models/set-tag`,
+      body: { name, key, value },
+    });
   }
 
   /** Deletes a registered-model tag. */
   async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `${api}/registered-models/delete-tag`, body: { name, key } });
+    await this.transport.call({
+      method: 'DELETE',
+      path: `${api}/registered-models/delete-tag`,
+      body: { name, key },
+    });
   }
 
   /**
@@ -683,9 +833,11 @@ export class MlflowClient {
    * @throws MlflowNotFoundError when the registered model does not exist;
    *   MlflowInvalidParameterError for a source MLflow refuses
    */
-  async createModelVersion(input: CreateModelVersionInput): Promise<ModelVersion & { version: string }> {
+  async createModelVersion(
+    input: CreateModelVersionInput,
+  ): Promise<ModelVersion & { version: string }> {
     for (const [k, v] of Object.entries(input.tags ?? {})) checkRegistryTag(k, v);
-    const res = await this.call<{ model_version?: ModelVersion }>({
+    const res = await this.transport.call<{ model_version?: ModelVersion }>({
       method: 'POST',
       path: `${api}/model-versions/create`,
       body: {
@@ -704,27 +856,49 @@ export class MlflowClient {
 
   /** @throws MlflowNotFoundError for an unknown model or version */
   async getModelVersion(name: string, version: string): Promise<ModelVersion> {
-    const res = await this.call<{ model_version?: ModelVersion }>({ method: 'GET', path: `${api}/model-versions/get`, params: { name, version } });
+    const res = await this.transport.call<{ model_version?: ModelVersion }>({
+      method: 'GET',
+      path: `${api}/model-versions/get`,
+      params: { name, version },
+    });
     return required(res.model_version, 'model_version');
   }
 
   /** Sets a version's description. Idempotent. */
-  async updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion> {
-    const res = await this.call<{ model_version?: ModelVersion }>({ method: 'PATCH', path: `${api}/model-versions/update`, body: { name, version, description } });
+  async updateModelVersion(
+    name: string,
+    version: string,
+    description: string,
+  ): Promise<ModelVersion> {
+    const res = await this.transport.call<{ model_version?: ModelVersion }>({
+      method: 'PATCH',
+      path: `${api}/model-versions/update`,
+      body: { name, version, description },
+    });
     return required(res.model_version, 'model_version');
   }
 
   /** One page of model versions. */
-  async searchModelVersionsPage(input: SearchModelVersionsInput = {}): Promise<SearchModelVersionsResponse> {
-    return this.call<SearchModelVersionsResponse>({
+  async searchModelVersionsPage(
+    input: SearchModelVersionsInput = {},
+  ): Promise<SearchModelVersionsResponse> {
+    return this.transport.call<SearchModelVersionsResponse>({
       method: 'GET',
       path: `${api}/model-versions/search`,
-      params: { filter: input.filter, order_by: input.orderBy, max_results: input.maxResults, page_token: input.pageToken },
+      params: {
+        filter: input.filter,
+        order_by: input.orderBy,
+        max_results: input.maxResults,
+        page_token: input.pageToken,
+      },
     });
   }
 
   /** Every model version matching `filter` (all pages), e.g. `name = 'ice-cream-sales'`. */
-  async searchModelVersions(filter?: string, options: Omit<SearchModelVersionsInput, 'filter' | 'pageToken'> = {}): Promise<ModelVersion[]> {
+  async searchModelVersions(
+    filter?: string,
+    options: Omit<SearchModelVersionsInput, 'filter' | 'pageToken'> = {},
+  ): Promise<ModelVersion[]> {
     const out: ModelVersion[] = [];
     let pageToken: string | undefined;
     do {
@@ -736,14 +910,27 @@ export class MlflowClient {
   }
 
   /** Sets (or overwrites) a model-version tag (value ≤100000 characters). Idempotent. */
-  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
+  async setModelVersionTag(
+    name: string,
+    version: string,
+    key: string,
+    value: string,
+  ): Promise<void> {
     checkRegistryTag(key, value);
-    await this.call({ method: 'POST', path: `${api}/model-versions/set-tag`, body: { name, version, key, value } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/model-versions/set-tag`,
+      body: { name, version, key, value },
+    });
   }
 
   /** Deletes a model-version tag. */
   async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `${api}/model-versions/delete-tag`, body: { name, version, key } });
+    await this.transport.call({
+      method: 'DELETE',
+      path: `${api}/model-versions/delete-tag`,
+      body: { name, version, key },
+    });
   }
 
   /**
@@ -753,12 +940,20 @@ export class MlflowClient {
    */
   async setAlias(name: string, alias: string, version: string): Promise<void> {
     checkAlias(alias);
-    await this.call({ method: 'POST', path: `${api}/registered-models/alias`, body: { name, alias, version } });
+    await this.transport.call({
+      method: 'POST',
+      path: `${api}/registered-models/alias`,
+      body: { name, alias, version },
+    });
   }
 
   /** Removes an alias. Idempotent (removing an absent alias succeeds). */
   async deleteAlias(name: string, alias: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `${api}/registered-models/alias`, body: { name, alias } });
+    await this.transport.call({
+      method: 'DELETE',
+      path: `${api}/registered-models/alias`,
+      body: { name, alias },
+    });
   }
 
   /**
@@ -768,7 +963,11 @@ export class MlflowClient {
    */
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     try {
-      const res = await this.call<{ model_version?: ModelVersion }>({ method: 'GET', path: `${api}/registered-models/alias`, params: { name, alias } });
+      const res = await this.transport.call<{ model_version?: ModelVersion }>({
+        method: 'GET',
+        path: `${api}/registered-models/alias`,
+        params: { name, alias },
+      });
       return required(res.model_version, 'model_version');
     } catch (err) {
       // MLflow 3.x answers an unknown alias of a known model with 400 INVALID_PARAMETER_VALUE
@@ -796,7 +995,11 @@ export class MlflowClient {
    * Moves `alias` to `version` and reports where it pointed before (undefined if nowhere), for an
    * audit record. Idempotent.
    */
-  async moveAlias(name: string, alias: string, version: string): Promise<{ previousVersion: string | undefined }> {
+  async moveAlias(
+    name: string,
+    alias: string,
+    version: string,
+  ): Promise<{ previousVersion: string | undefined }> {
     const previous = await this.tryGetModelVersionByAlias(name, alias);
     await this.setAlias(name, alias, version);
     return { previousVersion: previous?.version };
@@ -808,20 +1011,31 @@ export class MlflowClient {
    * @throws MlflowModelVersionFailedError on FAILED_REGISTRATION (not retryable);
    *   MlflowUnavailableError when it is still pending after `timeoutMs` (retryable)
    */
-  async waitForModelVersionReady(name: string, version: string, timeoutMs = 60_000, pollMs = 250): Promise<ModelVersion> {
+  async waitForModelVersionReady(
+    name: string,
+    version: string,
+    timeoutMs = 60_000,
+    pollMs = 250,
+  ): Promise<ModelVersion> {
     const deadline = this.now() + timeoutMs;
     for (;;) {
       const mv = await this.getModelVersion(name, version);
       if (mv.status === undefined || mv.status === 'READY') return mv;
       const where = { method: 'GET', path: `${api}/model-versions/get` } as const;
       if (mv.status === 'FAILED_REGISTRATION') {
-        throw new MlflowModelVersionFailedError(`model version ${name}/${version} failed registration: ${mv.status_message ?? 'no message'}`, {
-          errorCode: 'FAILED_REGISTRATION',
-          ...where,
-        });
+        throw new MlflowModelVersionFailedError(
+          `model version ${name}/${version} failed registration: ${mv.status_message ?? 'no message'}`,
+          {
+            errorCode: 'FAILED_REGISTRATION',
+            ...where,
+          },
+        );
       }
       if (this.now() >= deadline) {
-        throw new MlflowUnavailableError(`model version ${name}/${version} is still ${mv.status} after ${timeoutMs} ms`, { errorCode: 'MODEL_VERSION_NOT_READY', ...where });
+        throw new MlflowUnavailableError(
+          `model version ${name}/${version} is still ${mv.status} after ${timeoutMs} ms`,
+          { errorCode: 'MODEL_VERSION_NOT_READY', ...where },
+        );
       }
       await sleep(pollMs);
     }
@@ -831,10 +1045,18 @@ export class MlflowClient {
    * The version of model `name` registered from run `runId` (the lowest, if there are several),
    * or undefined. This is what makes a retried registration idempotent.
    */
-  async findModelVersionForRun(name: string, runId: string): Promise<(ModelVersion & { version: string }) | undefined> {
-    const versions = await this.searchModelVersions(`name = ${quoteFilterValue(name)} and run_id = ${quoteFilterValue(runId)}`);
+  async findModelVersionForRun(
+    name: string,
+    runId: string,
+  ): Promise<(ModelVersion & { version: string }) | undefined> {
+    const versions = await this.searchModelVersions(
+      `name = ${quoteFilterValue(name)} and run_id = ${quoteFilterValue(runId)}`,
+    );
     const mine = versions
-      .filter((v): v is ModelVersion & { version: string } => v.version !== undefined && v.run_id === runId && v.name === name)
+      .filter(
+        (v): v is ModelVersion & { version: string } =>
+          v.version !== undefined && v.run_id === runId && v.name === name,
+      )
       .sort((a, b) => Number(a.version) - Number(b.version));
     return mine[0];
   }
@@ -845,112 +1067,35 @@ export class MlflowClient {
    * completes it. Needs `runId`. Call only after the artifacts at `source` are uploaded and
    * verified; two *concurrent* callers for the same run can still both create a version.
    */
-  async ensureModelVersionForRun(input: CreateModelVersionInput & { runId: string }): Promise<EnsureModelVersionResult> {
+  async ensureModelVersionForRun(
+    input: CreateModelVersionInput & { runId: string },
+  ): Promise<EnsureModelVersionResult> {
     const existing = await this.findModelVersionForRun(input.name, input.runId);
-    if (existing === undefined) return { version: await this.createModelVersion(input), created: true };
+    if (existing === undefined)
+      return { version: await this.createModelVersion(input), created: true };
     const current = fromKeyValues(existing.tags);
     for (const [key, value] of Object.entries(input.tags ?? {})) {
-      if (current[key] !== value) await this.setModelVersionTag(input.name, existing.version, key, value);
+      if (current[key] !== value)
+        await this.setModelVersionTag(input.name, existing.version, key, value);
     }
     const refreshed = await this.getModelVersion(input.name, existing.version);
     return { version: { ...refreshed, version: existing.version }, created: false };
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Transport
-
-  /** A JSON call. GET sends `params` in the query string; other methods send `body` as JSON. */
-  private async call<T>(spec: RequestSpec): Promise<T> {
-    const res = await this.raw({
-      method: spec.method,
-      path: spec.path,
-      ...(spec.params === undefined ? {} : { params: spec.params }),
-      ...(spec.method === 'GET' ? {} : { data: JSON.stringify(spec.body ?? {}), headers: { 'Content-Type': 'application/json' } }),
-      responseType: 'text',
-      timeout: this.timeoutMs,
-    });
-    const text = typeof res.data === 'string' ? res.data : toBuffer(res.data).toString('utf8');
-    if (text.trim() === '') return {} as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw new MlflowError(`${spec.method.toUpperCase()} ${spec.path}: the response is not JSON (${text.slice(0, 120)})`, {
-        errorCode: 'INVALID_RESPONSE',
-        status: res.status,
-        method: spec.method.toUpperCase(),
-        path: spec.path,
-        cause,
-      });
-    }
-  }
-
-  /** A plain-text GET such as /health or /version. */
-  private async text(method: Method, urlPath: string): Promise<string> {
-    const res = await this.raw({ method, path: urlPath, responseType: 'text', timeout: this.timeoutMs });
-    return typeof res.data === 'string' ? res.data : toBuffer(res.data).toString('utf8');
-  }
-
-  /** Sends a request; any non-2xx answer or network failure becomes a typed MlflowError. */
-  private async raw(spec: {
-    method: Method;
-    path: string;
-    params?: Record<string, unknown>;
-    data?: unknown;
-    headers?: Record<string, string>;
-    responseType: 'text' | 'arraybuffer';
-    timeout: number;
-  }): Promise<AxiosResponse<unknown>> {
-    const method = spec.method.toUpperCase();
-    const headers: Record<string, string> = { Accept: 'application/json, */*', ...spec.headers };
-    if (this.authorization !== undefined) headers.Authorization = this.authorization;
-    let res: AxiosResponse<unknown>;
-    try {
-      res = await this.http.request<unknown>({
-        baseURL: this.trackingUri,
-        url: spec.path,
-        method: spec.method,
-        params: spec.params,
-        paramsSerializer: { indexes: null },
-        data: spec.data,
-        headers,
-        timeout: spec.timeout,
-        responseType: spec.responseType,
-        // keep the raw body: JSON.parse here would turn a /version of "3.2" into a number
-        transformResponse: [(d: unknown) => d],
-        validateStatus: () => true,
-        maxBodyLength: Infinity,
-        maxContentLength: Infinity,
-      });
-    } catch (err) {
-      if (isAxiosError(err) && err.response === undefined && !programmingErrors.has(err.code ?? '')) {
-        throw errorFromNetwork(err, { method, path: spec.path, timeoutMs: spec.timeout });
-      }
-      throw new MlflowError(`${method} ${spec.path}: ${err instanceof Error ? err.message : String(err)}`, { errorCode: 'CLIENT_ERROR', method, path: spec.path, cause: err });
-    }
-    if (res.status >= 200 && res.status < 300) return res;
-    const body = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? '' : toBuffer(res.data).toString('utf8');
-    const requestId: unknown = res.headers['x-request-id'];
-    throw errorFromResponse(res.status, body, { method, path: spec.path, requestId: typeof requestId === 'string' ? requestId : undefined });
-  }
 }
-
-/** The client for the configured tracking server and credentials (MLFLOW_TRACKING_*). */
-export function mlflowClientFromConfig(config: Pick<Config, 'mlflow'>, options: Partial<MlflowClientOptions> = {}): MlflowClient {
-  const m = config.mlflow;
-  return new MlflowClient({ trackingUri: m.trackingUri, username: m.username, password: m.password, token: m.token, ...options });
-}
-
-/** axios codes for a request that was never valid; everything else without a response is an outage */
-const programmingErrors = new Set(['ERR_INVALID_URL', 'ERR_BAD_OPTION', 'ERR_BAD_OPTION_VALUE', 'ERR_NOT_SUPPORT', 'ERR_DEPRECATED']);
 
 function toDatasetInput(d: DatasetInputSpec): DatasetInput {
   const L = MlflowLimits;
   checkLength(d.name, L.maxDatasetNameLength, `dataset name '${d.name.slice(0, 60)}'`);
-  if (d.name === '') throw new MlflowInvalidParameterError('dataset name must not be empty', { errorCode: 'INVALID_PARAMETER_VALUE' });
+  if (d.name === '')
+    throw new MlflowInvalidParameterError('dataset name must not be empty', {
+      errorCode: 'INVALID_PARAMETER_VALUE',
+    });
   checkLength(d.digest, L.maxDatasetDigestLength, `digest of dataset '${d.name}'`);
   checkLength(d.source, L.maxDatasetSourceLength, `source of dataset '${d.name}'`);
-  if (d.schema !== undefined) checkLength(d.schema, L.maxDatasetSchemaLength, `schema of dataset '${d.name}'`);
-  if (d.profile !== undefined) checkLength(d.profile, L.maxDatasetProfileLength, `profile of dataset '${d.name}'`);
+  if (d.schema !== undefined)
+    checkLength(d.schema, L.maxDatasetSchemaLength, `schema of dataset '${d.name}'`);
+  if (d.profile !== undefined)
+    checkLength(d.profile, L.maxDatasetProfileLength, `profile of dataset '${d.name}'`);
   const tags: KeyValue[] = toKeyValues(d.tags);
   if (d.context !== undefined) tags.push({ key: 'mlflow.data.context', value: d.context });
   for (const t of tags) {
@@ -958,7 +1103,12 @@ function toDatasetInput(d: DatasetInputSpec): DatasetInput {
     checkLength(t.key, L.maxInputTagKeyLength, `input tag key '${t.key}'`);
     checkLength(t.value, L.maxInputTagValueLength, `value of input tag '${t.key}'`);
   }
-  const dataset: DatasetInput['dataset'] = { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source };
+  const dataset: DatasetInput['dataset'] = {
+    name: d.name,
+    digest: d.digest,
+    source_type: d.sourceType,
+    source: d.source,
+  };
   if (d.schema !== undefined) dataset.schema = d.schema;
   if (d.profile !== undefined) dataset.profile = d.profile;
   return { tags, dataset };
@@ -980,16 +1130,13 @@ async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   }
 }
 
-function context(err: MlflowError): { status: number | undefined; errorCode: string; method: string | undefined; path: string | undefined } {
+function context(err: MlflowError): {
+  status: number | undefined;
+  errorCode: string;
+  method: string | undefined;
+  path: string | undefined;
+} {
   return { status: err.status, errorCode: err.errorCode, method: err.method, path: err.path };
-}
-
-function toBuffer(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  return Buffer.alloc(0);
 }
 
 function basename(p: string): string {
@@ -1008,7 +1155,11 @@ function walk(dir: string, prefix = ''): string[] {
   return out.sort();
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -107,7 +107,11 @@ const notFoundCodes = new Set(['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND']);
 const alreadyExistsCodes = new Set(['RESOURCE_ALREADY_EXISTS']);
 const invalidCodes = new Set(['INVALID_PARAMETER_VALUE', 'BAD_REQUEST', 'MALFORMED_REQUEST']);
 const permissionCodes = new Set(['PERMISSION_DENIED', 'UNAUTHENTICATED', 'CUSTOMER_UNAUTHORIZED']);
-const unavailableCodes = new Set(['TEMPORARILY_UNAVAILABLE', 'REQUEST_LIMIT_EXCEEDED', 'DEADLINE_EXCEEDED']);
+const unavailableCodes = new Set([
+  'TEMPORARILY_UNAVAILABLE',
+  'REQUEST_LIMIT_EXCEEDED',
+  'DEADLINE_EXCEEDED',
+]);
 const unavailableStatuses = new Set([429, 502, 503, 504]);
 
 /**
@@ -122,15 +126,29 @@ export function errorFromResponse(
 ): MlflowError {
   const parsed = parseErrorBody(body);
   const errorCode = parsed.errorCode ?? (status === 404 ? 'ENDPOINT_NOT_FOUND' : `HTTP_${status}`);
-  const detail = parsed.message ?? (body.trim() === '' ? `HTTP ${status}` : `HTTP ${status}: ${squash(body)}`);
+  let detail =
+    parsed.message ?? (body.trim() === '' ? `HTTP ${status}` : `HTTP ${status}: ${squash(body)}`);
+  if (status === 403 && body.includes('Invalid Host header')) {
+    detail +=
+      ' (MLflow 3.5+ accepts only localhost and private-IP Host headers: start the server with --allowed-hosts <its DNS name>)';
+  }
   const message = `${request.method} ${request.path} failed (${status} ${errorCode}): ${detail}`;
-  const context: MlflowErrorContext = { status, errorCode, method: request.method, path: request.path, requestId: request.requestId };
-  if (unavailableCodes.has(errorCode) || unavailableStatuses.has(status)) return new MlflowUnavailableError(message, context);
+  const context: MlflowErrorContext = {
+    status,
+    errorCode,
+    method: request.method,
+    path: request.path,
+    requestId: request.requestId,
+  };
+  if (unavailableCodes.has(errorCode) || unavailableStatuses.has(status))
+    return new MlflowUnavailableError(message, context);
   if (notFoundCodes.has(errorCode)) return new MlflowNotFoundError(message, context);
   if (alreadyExistsCodes.has(errorCode)) return new MlflowAlreadyExistsError(message, context);
   if (invalidCodes.has(errorCode)) return new MlflowInvalidParameterError(message, context);
-  if (permissionCodes.has(errorCode) || status === 401 || status === 403) return new MlflowPermissionError(message, context);
-  if (parsed.errorCode === undefined && status === 400) return new MlflowInvalidParameterError(message, context);
+  if (permissionCodes.has(errorCode) || status === 401 || status === 403)
+    return new MlflowPermissionError(message, context);
+  if (parsed.errorCode === undefined && status === 400)
+    return new MlflowInvalidParameterError(message, context);
   return new MlflowError(message, context);
 }
 
@@ -142,10 +160,15 @@ export function errorFromNetwork(
   cause: unknown,
   request: { method: string; path: string; timeoutMs?: number | undefined },
 ): MlflowUnavailableError {
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string'
+      ? cause.code
+      : undefined;
   const timedOut = code !== undefined && timeoutCodes.has(code);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  const what = timedOut ? `timed out${request.timeoutMs === undefined ? '' : ` after ${request.timeoutMs} ms`}` : `could not reach the server (${code ?? 'network error'})`;
+  const what = timedOut
+    ? `timed out${request.timeoutMs === undefined ? '' : ` after ${request.timeoutMs} ms`}`
+    : `could not reach the server (${code ?? 'network error'})`;
   return new MlflowUnavailableError(`${request.method} ${request.path} ${what}: ${reason}`, {
     errorCode: timedOut ? 'TIMEOUT' : 'NETWORK_ERROR',
     method: request.method,
@@ -165,12 +188,16 @@ function parseErrorBody(body: string): { errorCode?: string; message?: string } 
   const out: { errorCode?: string; message?: string } = {};
   if ('error_code' in json && typeof json.error_code === 'string') out.errorCode = json.error_code;
   if ('message' in json && typeof json.message === 'string') out.message = json.message;
-  else if ('detail' in json) out.message = typeof json.detail === 'string' ? json.detail : JSON.stringify(json.detail);
+  else if ('detail' in json)
+    out.message = typeof json.detail === 'string' ? json.detail : JSON.stringify(json.detail);
   return out;
 }
 
 /** One line, at most 300 characters of a non-JSON body (an HTML error page, a proxy message). */
 function squash(body: string): string {
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }

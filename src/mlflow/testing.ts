@@ -1,4 +1,9 @@
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, {
+  AxiosError,
+  type AxiosInstance,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 
 /** A request as the fake transport saw it, after axios built it. */
 export interface RecordedRequest {
@@ -27,13 +32,17 @@ export type FakeHandler = (req: RecordedRequest) => FakeReply | Error | Promise<
  * Every request goes through axios's own URL, params and header handling and is recorded.
  * Return an Error (e.g. with `code: 'ECONNREFUSED'`) to simulate a network failure.
  */
-export function fakeTransport(handler: FakeHandler): { http: AxiosInstance; requests: RecordedRequest[] } {
+export function fakeTransport(handler: FakeHandler): {
+  http: AxiosInstance;
+  requests: RecordedRequest[];
+} {
   const requests: RecordedRequest[] = [];
   const http = axios.create({
     adapter: async (config: InternalAxiosRequestConfig): Promise<AxiosResponse> => {
       const url = axios.getUri(config);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(config.headers.toJSON())) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      for (const [k, v] of Object.entries(config.headers.toJSON()))
+        if (typeof v === 'string') headers[k.toLowerCase()] = v;
       let json: unknown;
       if (typeof config.data === 'string') {
         try {
@@ -42,7 +51,13 @@ export function fakeTransport(handler: FakeHandler): { http: AxiosInstance; requ
           json = undefined;
         }
       }
-      const req: RecordedRequest = { method: (config.method ?? 'get').toUpperCase(), url, headers, data: config.data, json };
+      const req: RecordedRequest = {
+        method: (config.method ?? 'get').toUpperCase(),
+        url,
+        headers,
+        data: config.data,
+        json,
+      };
       requests.push(req);
       const reply = await handler(req);
       if (reply instanceof Error) {
@@ -50,9 +65,27 @@ export function fakeTransport(handler: FakeHandler): { http: AxiosInstance; requ
         throw new AxiosError(reply.message, code, config);
       }
       const body = reply.body;
-      const raw = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
-      const data = config.responseType === 'arraybuffer' ? (Buffer.isBuffer(raw) ? raw : Buffer.from(raw)) : raw.toString();
-      return { data, status: reply.status ?? 200, statusText: '', headers: reply.headers ?? {}, config, request: {} };
+      const raw = Buffer.isBuffer(body)
+        ? body
+        : typeof body === 'string'
+          ? body
+          : body === undefined
+            ? ''
+            : JSON.stringify(body);
+      const data =
+        config.responseType === 'arraybuffer'
+          ? Buffer.isBuffer(raw)
+            ? raw
+            : Buffer.from(raw)
+          : raw.toString();
+      return {
+        data,
+        status: reply.status ?? 200,
+        statusText: '',
+        headers: reply.headers ?? {},
+        config,
+        request: {},
+      };
     },
   });
   return { http, requests };

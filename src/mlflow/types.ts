@@ -120,7 +120,11 @@ export interface Run {
   outputs?: RunOutputs;
 }
 
-export const ViewType = { ACTIVE_ONLY: 'ACTIVE_ONLY', DELETED_ONLY: 'DELETED_ONLY', ALL: 'ALL' } as const;
+export const ViewType = {
+  ACTIVE_ONLY: 'ACTIVE_ONLY',
+  DELETED_ONLY: 'DELETED_ONLY',
+  ALL: 'ALL',
+} as const;
 export type ViewType = (typeof ViewType)[keyof typeof ViewType];
 
 export interface SearchRunsResponse {

@@ -46,12 +46,19 @@ function invalid(message: string): MlflowInvalidParameterError {
 export function checkKey(key: string, what: string): void {
   if (key.length === 0) throw invalid(`${what} key must not be empty`);
   if (key.length > MlflowLimits.maxKeyLength) {
-    throw invalid(`${what} key '${key.slice(0, 60)}...' has ${key.length} characters, the limit is ${MlflowLimits.maxKeyLength}`);
+    throw invalid(
+      `${what} key '${key.slice(0, 60)}...' has ${key.length} characters, the limit is ${MlflowLimits.maxKeyLength}`,
+    );
   }
   if (!keyPattern.test(key)) {
-    throw invalid(`${what} key '${key}' may only contain letters, digits, underscores, dashes, periods, colons, spaces and slashes`);
+    throw invalid(
+      `${what} key '${key}' may only contain letters, digits, underscores, dashes, periods, colons, spaces and slashes`,
+    );
   }
-  if (!isNormalPath(key)) throw invalid(`${what} key '${key}' would resolve to a different path (no '..', '.', leading, trailing or double '/')`);
+  if (!isNormalPath(key))
+    throw invalid(
+      `${what} key '${key}' would resolve to a different path (no '..', '.', leading, trailing or double '/')`,
+    );
 }
 
 /** posixpath.normpath(key) === key and it does not start with '..' or '/'. */
@@ -63,7 +70,9 @@ function isNormalPath(key: string): boolean {
 /** @throws MlflowInvalidParameterError when `value` is longer than `limit` characters */
 export function checkLength(value: string, limit: number, what: string): void {
   if (value.length > limit) {
-    throw invalid(`${what} has ${value.length} characters, the limit is ${limit} (MLflow would truncate or reject it)`);
+    throw invalid(
+      `${what} has ${value.length} characters, the limit is ${limit} (MLflow would truncate or reject it)`,
+    );
   }
 }
 
@@ -90,9 +99,11 @@ export function checkRegistryTag(key: string, value: string): void {
  * alias like `v3` (both reserved by MLflow). @throws MlflowInvalidParameterError
  */
 export function checkAlias(alias: string): void {
-  if (!aliasPattern.test(alias)) throw invalid(`alias '${alias}' may only contain letters, digits, underscores and dashes`);
+  if (!aliasPattern.test(alias))
+    throw invalid(`alias '${alias}' may only contain letters, digits, underscores and dashes`);
   checkLength(alias, MlflowLimits.maxAliasLength, `alias '${alias.slice(0, 60)}'`);
-  if (alias.toLowerCase() === 'latest' || /^[vV]\d+$/.test(alias)) throw invalid(`alias '${alias}' is reserved by MLflow`);
+  if (alias.toLowerCase() === 'latest' || /^[vV]\d+$/.test(alias))
+    throw invalid(`alias '${alias}' is reserved by MLflow`);
 }
 
 /**
@@ -128,5 +139,7 @@ export function fromKeyValues(list: readonly KeyValue[] | undefined): Record<str
 export function quoteFilterValue(value: string): string {
   if (!value.includes("'")) return `'${value}'`;
   if (!value.includes('"')) return `"${value}"`;
-  throw invalid(`cannot quote ${JSON.stringify(value)} for an MLflow filter: it contains both quote characters`);
+  throw invalid(
+    `cannot quote ${JSON.stringify(value)} for an MLflow filter: it contains both quote characters`,
+  );
 }
