@@ -280,8 +280,10 @@ export class MlflowClient {
           body: { experiment_id: experimentId },
         });
       } catch (err) {
-        // another caller restored it first
+        // another caller may have restored it first; the re-read below decides
         if (!(err instanceof MlflowInvalidParameterError)) throw err;
+        experiment = await this.getExperiment(experimentId);
+        if (experiment.lifecycle_stage === 'deleted') throw err;
       }
       experiment = await this.getExperiment(experimentId);
     }
