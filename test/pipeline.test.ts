@@ -8,6 +8,9 @@ import { startTestStack, type TestStack } from './helpers/stack';
 
 // End to end on real components: Temporal dev server + MLflow server (pinned, from .tools/) on
 // free ports in a temporary folder, the real worker, the real HTTP server.
+// a small search keeps the test quick; the full search is the default
+const input = { seed: 7, families: ['ridge', 'lasso'] as ('ridge' | 'lasso')[], budget: 3, folds: 3 };
+
 describe('training pipeline end to end', () => {
   let stack: TestStack;
   let stopWorker: () => Promise<void>;
@@ -33,7 +36,7 @@ describe('training pipeline end to end', () => {
       await connection.close();
     };
     const steps: string[] = [];
-    ({ workflowId, result } = await runTrainingPipeline(stack.config, { seed: 7 }, (p) => steps.push(...p.completed)));
+    ({ workflowId, result } = await runTrainingPipeline(stack.config, input, (p) => steps.push(...p.completed)));
     expect(steps).toContain('ingest');
   });
 
@@ -62,10 +65,32 @@ describe('training pipeline end to end', () => {
     expect(metric('holdout_mae')).toBeCloseTo(result.metrics.mae, 6);
     expect(metric('holdout_rmse')).toBeCloseTo(result.metrics.rmse, 6);
     expect(metric('baseline_seasonal_naive_mae')).toBeCloseTo(result.baselines.seasonalNaive.mae, 6);
-    expect(run.data.params.find((p) => p.key === 'family')?.value).toBe('ridge');
+    expect(['ridge', 'lasso']).toContain(run.data.params.find((p) => p.key === 'family')?.value);
+    expect(metric('cv_mae')).toBeGreaterThan(0);
+    expect(tag('mlflow.note.content')).toContain('holdout');
     expect(tag('data.md5')).toBe(result.dataMd5);
     expect(tag('temporal.workflow_id')).toBe(workflowId);
     expect(tag('mlflow.source.git.commit')).toMatch(/^([0-9a-f]{40}|unknown)$/);
+  });
+
+  it('nests one run per model family under the pipeline run and records the datasets', async () => {
+    const search = await fetch(`${mlflowUrl}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ experiment_ids: [result.register.experimentId], filter: `tags.mlflow.parentRunId = '${result.register.runId}'` }),
+    });
+    const { runs } = (await search.json()) as { runs: { info: { run_name: string }; data: { metrics: { key: string; step: number }[] } }[] };
+    expect(runs.map((r) => r.info.run_name).sort()).toEqual(['lasso', 'ridge']);
+    const folds = runs[0]!.data.metrics.filter((m) => m.key === 'fold_mae');
+    expect(folds).toHaveLength(1); // runs/search returns the latest value per key
+    const { run } = await mlflowGet<{ run: { inputs: { dataset_inputs: { dataset: { digest: string; name: string }; tags: { key: string; value: string }[] }[] } } }>('runs/get', {
+      run_id: result.register.runId,
+    });
+    const contexts = run.inputs.dataset_inputs.map((d) => d.tags.find((t) => t.key === 'mlflow.data.context')?.value).sort();
+    expect(contexts).toEqual(['holdout', 'training']);
+    expect(run.inputs.dataset_inputs.every((d) => d.dataset.digest === result.dataMd5)).toBe(true);
+    const history = await mlflowGet<{ metrics: { step: number }[] }>('metrics/get-history', { run_id: result.register.runId, metric_key: 'fold_mae' });
+    expect(history.metrics.map((m) => m.step).sort()).toEqual([0, 1, 2]);
   });
 
   it('registers the version from the run artifact and points the production alias at it', async () => {
@@ -107,7 +132,7 @@ describe('training pipeline end to end', () => {
   });
 
   it('a second run registers version 2 and keeps production unless it is better', async () => {
-    const second = await runTrainingPipeline(stack.config, { seed: 7 });
+    const second = await runTrainingPipeline(stack.config, input);
     expect(second.result.register.version).toBe('2');
     // same data, same config: not better than the champion, so production stays at 1
     expect(second.result.promote.promoted).toBe(false);

@@ -94,8 +94,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async trainModel(req: WorkRef & { seriesFile: string; split: SplitResult; input: TrainingPipelineInput }): Promise<TrainResult> {
-      heartbeat('training');
-      return classify(() => trainStep(req.seriesFile, req.split, req.input, workDir(req)));
+      // the search reports progress; heartbeats make it visible (`temporal workflow describe`)
+      return classify(() => trainStep(req.seriesFile, req.split, req.input, workDir(req), (p) => heartbeat(p)));
     },
 
     /** Holdout metrics, baselines, and the production model scored on the same holdout. */

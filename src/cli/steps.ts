@@ -40,18 +40,31 @@ export function registerSteps(program: Command): void {
     });
   step
     .command('train')
-    .description('fit the forecaster on the training rows; write <out>/forecaster.json')
+    .description('fit the forecaster on the training rows (model selection by time-series CV unless --family and --param fix it); write <out>/forecaster.json')
     .requiredOption('--series <file>', 'series.json')
     .requiredOption('--split <file>', 'split JSON')
-    .option('--family <name>', 'model family', 'ridge')
-    .option('--param <k=v...>', 'hyperparameter, repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--family <name>', 'model family, or "auto" to compare all by CV', 'auto')
+    .option('--param <k=v...>', 'hyperparameter, repeatable (fixes the configuration: no search)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--budget <n>', 'candidates per family in the search', (v) => Number(v))
     .option('--seed <n>', 'seed', (v) => Number(v), 42)
     .option('--coverage <p>', 'prediction interval coverage', (v) => Number(v), 0.9)
     .requiredOption('--out <dir>', 'output folder')
-    .action((o: { series: string; split: string; family: string; param: string[]; seed: number; coverage: number; out: string }) => {
+    .action((o: { series: string; split: string; family: string; param: string[]; budget?: number; seed: number; coverage: number; out: string }) => {
       const params = Object.fromEntries(o.param.map((kv) => { const [k = '', v = ''] = kv.split('='); return [k, Number(v)]; }));
-      const r = trainStep(o.series, readJson<SplitResult>(o.split), { family: o.family as ModelFamily, params, seed: o.seed, coverage: o.coverage }, o.out);
-      process.stdout.write(`${r.family} -> ${r.modelFile} (sha256 ${r.checksum.slice(0, 12)})\n`);
+      const r = trainStep(
+        o.series,
+        readJson<SplitResult>(o.split),
+        {
+          ...(o.family !== 'auto' ? { family: o.family as ModelFamily } : {}),
+          ...(o.param.length ? { params } : {}),
+          ...(o.budget !== undefined ? { budget: o.budget } : {}),
+          seed: o.seed,
+          coverage: o.coverage,
+        },
+        o.out,
+      );
+      const cv = r.cv ? ` (CV MAE ${r.cv.mae.toFixed(2)})` : '';
+      process.stdout.write(`${r.family} ${JSON.stringify(r.params)}${cv} -> ${r.modelFile} (sha256 ${r.checksum.slice(0, 12)})\n`);
     });
   step
     .command('evaluate')

@@ -12,6 +12,7 @@ export { computeMetrics } from './metrics';
 export { naiveBaselines, naivePredictions, seasonalPeriod } from './baselines';
 export { serializeForecaster, parseForecaster, forecasterChecksum, canonicalJson, ForecasterFormatError, FORECASTER_FORMAT, FORECASTER_FORMAT_VERSION } from './serialize';
 export { inferFrequency } from './dates';
+export { sliceSeries } from './cv';
 export { fitModel, modelFromJson, availableFamilies, ModelUnavailableError } from './models';
 export { conformalHalfWidth, empiricalCoverage } from './intervals';
 export type { Matrix, Regressor, ModelJson } from './matrix';

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseForecaster, type Forecaster, type Metrics } from '../ml';
-import type { MlflowClient } from '../mlflow/client';
+import type { ExperimentReport } from '../ml/experiment';
+import { writeExperimentPlots } from '../report/render';
+import type { DatasetInputSpec, MlflowClient } from '../mlflow/client';
 import { MlflowNotFoundError } from '../mlflow/errors';
 import { bundleFiles, readBundle, writeBundle } from './bundle';
 import { readSeries } from './series-file';
@@ -74,12 +76,17 @@ export async function recordTrainingRun(
   if (!runId || !artifactUri) throw new Error('MLflow returned a run without run_id or artifact_uri');
 
   const ev = ctx.evaluation;
+  const experiment = ctx.trained.experimentFile
+    ? (JSON.parse(fs.readFileSync(ctx.trained.experimentFile, 'utf8')) as ExperimentReport)
+    : null;
+  const forecaster = parseForecaster(fs.readFileSync(ctx.trained.modelFile, 'utf8'));
   await mlflow.logBatch({
     runId,
     params: {
       family: ctx.trained.family,
       ...Object.fromEntries(Object.entries(ctx.trained.params).map(([k, v]) => [`param.${k}`, String(v)])),
-      seed: String(ctx.input.seed ?? 42),
+      features: JSON.stringify(forecaster.features),
+      seed: String(forecaster.config.seed),
       coverage: String(ev.coverage.nominal),
       data_path: path.basename(ctx.data.dataPath),
       rows: String(ctx.valid.rows),
@@ -87,29 +94,53 @@ export async function recordTrainingRun(
       train_rows: String(ctx.split.trainRows),
       holdout_rows: String(ctx.split.holdoutRows),
       holdout_from: ctx.split.holdoutFrom,
+      ...(experiment
+        ? {
+            'search.families': experiment.families.map((f) => f.family).join(','),
+            'search.budget': String(experiment.protocol.budget),
+            'search.folds': String(experiment.protocol.folds.length),
+          }
+        : {}),
     },
     metrics: [
       ...metricEntries('holdout_', ev.metrics),
       ...metricEntries('baseline_last_value_', ev.baselines.lastValue),
       ...metricEntries('baseline_seasonal_naive_', ev.baselines.seasonalNaive),
       { key: 'holdout_interval_coverage', value: ev.coverage.empirical },
+      ...(experiment
+        ? [
+            ...metricEntries('cv_', experiment.chosen.cv),
+            ...metricEntries('cv_baseline_seasonal_naive_', experiment.baselines.cv.seasonalNaive),
+            ...foldMetrics(experiment.families.find((f) => f.family === experiment.chosen.family)?.best?.folds ?? []),
+          ]
+        : []),
     ],
     tags: {
       'data.md5': ctx.data.md5,
       'data.path': ctx.data.dataPath,
       'data.dvc_file': ctx.data.dvcFile,
       'model.checksum': ctx.trained.checksum,
+      'mlflow.note.content': runNote(ctx, experiment),
       ...ctx.provenance,
     },
   });
+  await mlflow.logInputs(runId, datasetInputs(ctx));
+  if (experiment) await recordFamilyRuns(mlflow, experimentId, runId, experiment);
 
   // Bundle: the trained forecaster plus the full history (holdout actuals included) for lags.
   const bundleDir = path.join(ctx.workDir, 'bundle');
   fs.rmSync(bundleDir, { recursive: true, force: true });
   writeBundle(bundleDir, fs.readFileSync(ctx.trained.modelFile, 'utf8'), readSeries(ctx.valid.seriesFile), { runId });
   await mlflow.uploadDirectory(artifactUri, bundleDir, modelArtifactPath);
-  await mlflow.uploadArtifact(artifactUri, 'evaluation/evaluation.json', fs.readFileSync(ev.evaluationFile));
   await verifyUploadedBundle(mlflow, artifactUri, bundleDir);
+  await mlflow.uploadArtifact(artifactUri, 'evaluation/evaluation.json', fs.readFileSync(ev.evaluationFile));
+  await mlflow.uploadArtifact(artifactUri, 'data/sample.csv', dataSample(ctx.data.dataPath));
+  if (experiment && ctx.trained.experimentFile) {
+    await mlflow.uploadArtifact(artifactUri, 'evaluation/model-selection.json', fs.readFileSync(ctx.trained.experimentFile));
+    const plotsDir = path.join(ctx.workDir, 'plots');
+    await writeExperimentPlots(experiment, plotsDir);
+    await mlflow.uploadDirectory(artifactUri, plotsDir, 'plots');
+  }
 
   await mlflow.ensureRegisteredModel(names.registeredModel);
   const { version } = await mlflow.ensureModelVersionForRun({
@@ -126,6 +157,97 @@ export async function recordTrainingRun(
   await mlflow.waitForModelVersionReady(names.registeredModel, version.version, 60_000);
   await mlflow.endRun(runId, 'FINISHED');
   return { runId, experimentId, modelName: names.registeredModel, version: version.version, artifactUri };
+}
+
+function foldMetrics(folds: readonly Metrics[]): { key: string; value: number; step: number }[] {
+  return folds.flatMap((m, step) => [
+    { key: 'fold_mae', value: m.mae, step },
+    { key: 'fold_rmse', value: m.rmse, step },
+  ]);
+}
+
+/** The run's description in the MLflow UI (Markdown). */
+function runNote(ctx: RunContext, experiment: ExperimentReport | null): string {
+  const ev = ctx.evaluation;
+  const lines = [
+    `**${ctx.trained.family}** trained on ${ctx.split.trainRows} ${ctx.valid.frequency} rows (${ctx.valid.from} .. before ${ctx.split.holdoutFrom}), data md5 \`${ctx.data.md5}\`.`,
+    '',
+    '| | MAE | RMSE |',
+    '|---|---|---|',
+    `| holdout (${ctx.split.holdoutRows} rows) | ${ev.metrics.mae.toFixed(2)} | ${ev.metrics.rmse.toFixed(2)} |`,
+    `| seasonal naive | ${ev.baselines.seasonalNaive.mae.toFixed(2)} | ${ev.baselines.seasonalNaive.rmse.toFixed(2)} |`,
+    `| last value | ${ev.baselines.lastValue.mae.toFixed(2)} | ${ev.baselines.lastValue.rmse.toFixed(2)} |`,
+  ];
+  if (ev.champion) lines.push(`| production v${ev.champion.version}, same holdout | ${ev.champion.metrics.mae.toFixed(2)} | ${ev.champion.metrics.rmse.toFixed(2)} |`);
+  if (experiment) {
+    lines.push('', `Chosen by ${experiment.protocol.folds.length}-fold expanding-window CV among: ${experiment.families.map((f) => `${f.family} ${f.best ? f.best.cv.mae.toFixed(1) : 'failed'}`).join(', ')} (CV MAE).`);
+  }
+  lines.push('', `${(ev.coverage.nominal * 100).toFixed(0)}% interval, empirical holdout coverage ${(ev.coverage.empirical * 100).toFixed(1)}%. Temporal workflow \`${ctx.workflowId}\`.`);
+  return lines.join('\n');
+}
+
+/** Training and holdout datasets, identified by the DVC md5 of the file they come from. */
+function datasetInputs(ctx: RunContext): DatasetInputSpec[] {
+  const series = readSeries(ctx.valid.seriesFile);
+  const schema = JSON.stringify({
+    mlflow_colspec: [
+      { type: 'string', name: 'date', required: true },
+      { type: 'double', name: 'sales', required: true },
+      { type: 'double', name: 'temperature', required: true },
+      ...Object.keys(series.covariates).map((name) => ({ type: 'double', name, required: true })),
+    ],
+  });
+  const source = JSON.stringify({ uri: ctx.data.dataPath, dvc_file: ctx.data.dvcFile, md5: ctx.data.md5 });
+  const part = (context: string, from: number, to: number): DatasetInputSpec => ({
+    name: `${path.basename(ctx.data.dataPath)}#${context}`,
+    digest: ctx.data.md5,
+    sourceType: 'dvc',
+    source,
+    schema,
+    profile: JSON.stringify({ num_rows: to - from, from: series.dates[from], to: series.dates[to - 1], frequency: series.frequency }),
+    context,
+  });
+  return [part('training', 0, ctx.split.trainRows), part('holdout', ctx.split.trainRows, series.dates.length)];
+}
+
+/** The first and last rows of the source CSV, for a look at the data in the MLflow UI. */
+function dataSample(csvPath: string, rows = 12): string {
+  const lines = fs.readFileSync(csvPath, 'utf8').split(/\r?\n/).filter(Boolean);
+  const [header = '', ...body] = lines;
+  const sample = body.length <= 2 * rows ? body : [...body.slice(0, rows), ...body.slice(-rows)];
+  return `${[header, ...sample].join('\n')}\n`;
+}
+
+/**
+ * One nested run per model family under the pipeline run: the best configuration's params and
+ * CV metrics (per fold as steps), and every trial's CV MAE (trial index as step). Skips families
+ * already recorded, so a retried registration adds nothing twice.
+ */
+async function recordFamilyRuns(mlflow: MlflowClient, experimentId: string, parentRunId: string, report: ExperimentReport): Promise<void> {
+  const existing = await mlflow.searchAllRuns({ experimentIds: [experimentId], filter: `tags."mlflow.parentRunId" = '${parentRunId}'` });
+  const done = new Set(existing.map((r) => r.info?.run_name));
+  for (const family of report.families) {
+    if (done.has(family.family)) continue;
+    const child = await mlflow.createRun({
+      experimentId,
+      runName: family.family,
+      parentRunId,
+      tags: { 'model.family': family.family, chosen: String(family.family === report.chosen.family) },
+    });
+    const best = family.best;
+    await mlflow.logBatch({
+      runId: child.info.run_id,
+      params: best
+        ? { family: family.family, ...Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`param.${k}`, String(v)])), features: JSON.stringify(best.features) }
+        : { family: family.family },
+      metrics: [
+        ...(best ? [...metricEntries('cv_', best.cv), ...foldMetrics(best.folds)] : []),
+        ...family.trials.flatMap((t, step) => (t.cv ? [{ key: 'trial_cv_mae', value: t.cv.mae, step }] : [])),
+      ],
+      tags: family.error ? { error: family.error.slice(0, 4000) } : {},
+    });
+    await mlflow.endRun(child.info.run_id, best ? 'FINISHED' : 'FAILED');
+  }
 }
 
 /** Every bundle file must be listed by the server with the size it has locally. */

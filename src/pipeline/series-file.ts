@@ -34,16 +34,3 @@ export function writeSeries(file: string, s: Series): void {
 export function readSeries(file: string): Series {
   return seriesFromJson(JSON.parse(fs.readFileSync(file, 'utf8')) as SeriesJson);
 }
-
-/** Rows [from, to) of a series. */
-export function sliceSeries(s: Series, from: number, to: number): Series {
-  const covariates: Record<string, Float64Array> = {};
-  for (const [k, v] of Object.entries(s.covariates)) covariates[k] = v.slice(from, to);
-  return {
-    dates: s.dates.slice(from, to),
-    target: s.target.slice(from, to),
-    temperature: s.temperature.slice(from, to),
-    covariates,
-    frequency: s.frequency,
-  };
-}

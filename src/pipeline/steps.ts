@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadDataset, type ColumnMap } from '../data/dataset';
+import { runExperiment, type ExperimentProgress } from '../ml/experiment';
 import {
+  availableFamilies,
   backtest,
   computeMetrics,
   empiricalCoverage,
@@ -16,10 +18,11 @@ import {
   parseForecaster,
   seasonalPeriod,
   serializeForecaster,
+  sliceSeries,
   type Forecaster,
-  type ModelFamily,
+  type Metrics,
 } from '../ml';
-import { readSeries, sliceSeries, writeSeries } from './series-file';
+import { readSeries, writeSeries } from './series-file';
 import type { EvaluateResult, EvaluationReport, SplitResult, TrainResult, TrainingPipelineInput, ValidateResult } from './types';
 
 /** A request the pipeline cannot run as given (e.g. a holdout larger than the data). Not retryable. */
@@ -30,7 +33,7 @@ export class PipelineInputError extends Error {
   }
 }
 
-export const defaultTraining = { family: 'ridge' as ModelFamily, params: { alpha: 1 }, seed: 42, coverage: 0.9 };
+export const defaultTraining = { seed: 42, coverage: 0.9 };
 
 /** Loads and validates the CSV, writes the validated series to `<outDir>/series.json`. */
 export async function validateStep(dataPath: string, columns: ColumnMap, outDir: string): Promise<ValidateResult> {
@@ -60,27 +63,58 @@ export function splitStep(seriesFile: string, holdout?: number): SplitResult {
   return { trainRows: n - h, holdoutRows: h, holdoutFrom: series.dates[n - h] ?? '' };
 }
 
-/** Fits a forecaster on the training rows; writes `<outDir>/forecaster.json`. */
+export type TrainOptions = Pick<TrainingPipelineInput, 'family' | 'params' | 'families' | 'budget' | 'folds' | 'seed' | 'coverage'>;
+
+/**
+ * Fits a forecaster on the training rows (the holdout is never seen). With `family` and `params`
+ * it fits exactly that; otherwise it selects a family and its hyperparameters by expanding-window
+ * CV (`runExperiment`) and writes the selection report to `<outDir>/experiment.json`.
+ * Writes `<outDir>/forecaster.json`.
+ */
 export function trainStep(
   seriesFile: string,
   split: SplitResult,
-  options: Pick<TrainingPipelineInput, 'family' | 'params' | 'seed' | 'coverage'>,
+  options: TrainOptions,
   outDir: string,
+  onProgress?: (p: ExperimentProgress) => void,
 ): TrainResult {
-  const series = readSeries(seriesFile);
-  const train = sliceSeries(series, 0, split.trainRows);
-  const family = options.family ?? defaultTraining.family;
-  const params = options.params ?? (family === defaultTraining.family ? defaultTraining.params : {});
-  const forecaster = fitForecaster(train, {
-    family,
-    params,
-    seed: options.seed ?? defaultTraining.seed,
-    coverage: options.coverage ?? defaultTraining.coverage,
-  });
+  const train = sliceSeries(readSeries(seriesFile), 0, split.trainRows);
+  const seed = options.seed ?? defaultTraining.seed;
+  const coverage = options.coverage ?? defaultTraining.coverage;
   fs.mkdirSync(outDir, { recursive: true });
+  let forecaster: Forecaster;
+  let experimentFile: string | null = null;
+  let cv: Metrics | null = null;
+  if (options.family && options.params) {
+    forecaster = fitForecaster(train, { family: options.family, params: options.params, seed, coverage });
+  } else {
+    const { report, forecaster: chosen } = runExperiment(
+      train,
+      {
+        families: options.family ? [options.family] : (options.families ?? availableFamilies()),
+        holdout: 0, // the pipeline's own holdout stays untouched for evaluate and promotion
+        seed,
+        coverage,
+        ...(options.budget !== undefined ? { budget: options.budget } : {}),
+        ...(options.folds !== undefined ? { folds: options.folds } : {}),
+      },
+      onProgress,
+    );
+    forecaster = chosen;
+    cv = report.chosen.cv;
+    experimentFile = path.join(outDir, 'experiment.json');
+    fs.writeFileSync(experimentFile, `${JSON.stringify(report)}\n`);
+  }
   const modelFile = path.join(outDir, 'forecaster.json');
   fs.writeFileSync(modelFile, serializeForecaster(forecaster));
-  return { modelFile, family, params, checksum: forecasterChecksum(forecaster) };
+  return {
+    modelFile,
+    family: forecaster.config.family,
+    params: forecaster.config.params,
+    checksum: forecasterChecksum(forecaster),
+    experimentFile,
+    cv,
+  };
 }
 
 /** Holdout predictions and metrics of a forecaster, one step ahead with the actual history. */

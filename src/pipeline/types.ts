@@ -19,8 +19,15 @@ export interface TrainingPipelineInput {
   columns?: ColumnMap;
   /** Rows at the end of the series kept out of training for evaluation (default: 2 seasons). */
   holdout?: number;
+  /** Fit this family only (with `params`: exactly this configuration, no search). */
   family?: ModelFamily;
   params?: Record<string, number>;
+  /** Families compared by time-series CV when `family` is not given (default: all). */
+  families?: ModelFamily[];
+  /** Hyperparameter candidates per family (default 20). */
+  budget?: number;
+  /** Expanding-window CV folds (default 5). */
+  folds?: number;
   seed?: number;
   /** Coverage of the prediction interval, e.g. 0.9. */
   coverage?: number;
@@ -58,6 +65,10 @@ export interface TrainResult {
   family: ModelFamily;
   params: Record<string, number>;
   checksum: string;
+  /** The model-selection report (per family, per fold, baselines, error analysis), when a search ran. */
+  experimentFile: string | null;
+  /** Pooled CV metrics of the chosen configuration, when a search ran. */
+  cv: Metrics | null;
 }
 
 export interface BaselineMetrics {
