@@ -20,14 +20,7 @@ let stack: TestStack;
 let client: MlflowClient;
 
 beforeAll(async () => {
-  // Explicit addresses: loadConfig currently rejects the helper's empty TEMPORAL_ADDRESS /
-  // MLFLOW_TRACKING_URI (zod preprocess + optional), so the test sets both itself.
-  const port = await freePort();
-  stack = await startTestStack(['mlflow'], {
-    MLFLOW_PORT: String(port),
-    MLFLOW_TRACKING_URI: `http://127.0.0.1:${port}`,
-    TEMPORAL_ADDRESS: '127.0.0.1:7233',
-  });
+  stack = await startTestStack(['mlflow']);
   client = new MlflowClient({ trackingUri: stack.config.mlflow.trackingUri });
 });
 
