@@ -114,10 +114,15 @@ function mapColumn(values: Float64Array, e: Float64Array, codes: Uint8Array, out
   const lo = e[0]!;
   const span = e[len - 1]! - lo;
   const scale = span > 0 ? LOOKUP_CELLS / span : 0;
+  // Cell starts increase, so one walk over the edges finds every cell's first code.
+  let code0 = 0;
   for (let c = 0; c < LOOKUP_CELLS; c++) {
-    table[2 * c] = binOf(e, scale > 0 ? lo + c / scale : lo);
-    table[2 * c + 1] = scale > 0 ? binOf(e, lo + (c + 1) / scale) : len;
+    const start = scale > 0 ? lo + c / scale : lo;
+    while (code0 < len && start > e[code0]!) code0++;
+    table[2 * c] = code0;
+    if (c > 0) table[2 * c - 1] = code0;
   }
+  table[2 * LOOKUP_CELLS - 1] = len;
   for (let i = 0, o = out; i < n; i++, o += step) {
     const x = values[i]!;
     let code: number;

@@ -133,6 +133,8 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
     let bestCode = 0;
     let bestPos = 0;
     let bestNext = 0;
+    let bestSL = 0;
+    let bestWL = 0;
     let visited = 0;
     for (let k = 0; k < cols; k++) {
       let f = k;
@@ -168,6 +170,8 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
           bestCode = code;
           bestPos = i + 1 - base;
           bestNext = next;
+          bestSL = sL;
+          bestWL = wL;
         }
       }
       if (sampleFeatures && visited >= params.maxFeatures && bestFeature >= 0) break;
@@ -176,33 +180,48 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
 
     importances[bestFeature] = importances[bestFeature]! + bestProxy - (sumWY * sumWY) / sumW;
     const nLeft = bestPos - start;
-    const mark = ++ws.stampCounter;
-    const sb = bestFeature * m;
-    for (let i = sb + start; i < sb + bestPos; i++) stamp[lists[i]! & ROW_MASK] = mark;
-    for (let f = 0; f < cols; f++) {
-      if (f === bestFeature) continue;
-      const base = f * m;
-      let wi = base + start;
-      let ti = 0;
-      // Branch-free stable partition: each entry is written to both sides, one cursor moves.
-      for (let i = base + start; i < base + end; i++) {
-        const e = lists[i]!;
-        const x = stamp[e & ROW_MASK]! ^ mark;
-        const isLeft = 1 - ((x | -x) >>> 31);
-        lists[wi] = e;
-        tmp[ti] = e;
-        wi += isLeft;
-        ti += 1 - isLeft;
-      }
-      lists.set(tmp.subarray(0, ti), wi);
-    }
+    const nRight = n - nLeft;
+    // A child that cannot be split is a leaf whose mean is known from the scan; when both are,
+    // the lists need no partition (in a fully grown tree that is every node of 2 rows).
+    const leftIsLeaf = depth + 1 >= maxDepth || nLeft < minSamplesSplit || nLeft < 2 * msl;
+    const rightIsLeaf = depth + 1 >= maxDepth || nRight < minSamplesSplit || nRight < 2 * msl;
+    if (!leftIsLeaf || !rightIsLeaf) partitionLists(ws, m, cols, start, end, bestPos, bestFeature);
     const leftId = builder.addNode();
     const rightId = builder.addNode();
     // Midway between the largest value going left and the smallest going right, as scikit-learn.
     const threshold = midpoint(binMax[bestFeature * 256 + bestCode]!, binMin[bestFeature * 256 + bestNext]!);
     builder.setSplit(node, bestFeature, threshold, leftId, rightId);
-    stack.push(start + nLeft, end, depth + 1, rightId);
-    stack.push(start, start + nLeft, depth + 1, leftId);
+    if (rightIsLeaf) builder.setValue(rightId, (sumWY - bestSL) / (sumW - bestWL));
+    else stack.push(start + nLeft, end, depth + 1, rightId);
+    if (leftIsLeaf) builder.setValue(leftId, bestSL / bestWL);
+    else stack.push(start, start + nLeft, depth + 1, leftId);
   }
   return builder.finish();
+}
+
+/** Stable partition of every feature's segment [start, end): rows of the split feature's [start, pos) first. */
+function partitionLists(ws: GrowWorkspace, m: number, cols: number, start: number, end: number, bestPos: number, bestFeature: number): void {
+  const { lists, tmp, stamp } = ws;
+  const mark = ++ws.stampCounter;
+  const sb = bestFeature * m;
+  for (let i = sb + start; i < sb + bestPos; i++) stamp[lists[i]! & ROW_MASK] = mark;
+  for (let f = 0; f < cols; f++) {
+    if (f === bestFeature) continue;
+    const base = f * m;
+    let wi = base + start;
+    let ti = 0;
+    // Branch-free stable partition: each entry is written to both sides, one cursor moves.
+    for (let i = base + start; i < base + end; i++) {
+      const e = lists[i]!;
+      const x = stamp[e & ROW_MASK]! ^ mark;
+      const isLeft = 1 - ((x | -x) >>> 31);
+      lists[wi] = e;
+      tmp[ti] = e;
+      wi += isLeft;
+      ti += 1 - isLeft;
+    }
+    // A subarray is an allocation: worth it only for long runs (most nodes are small).
+    if (ti > 256) lists.set(tmp.subarray(0, ti), wi);
+    else for (let t = 0; t < ti; t++) lists[wi + t] = tmp[t]!;
+  }
 }
