@@ -1,10 +1,16 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../src/config';
 import { createLogger } from '../src/logger';
 import { runTrainingPipeline } from '../src/pipeline/start';
 import type { TrainingPipelineResult } from '../src/pipeline/types';
 import { startServer } from '../src/server/server';
 import { createPipelineWorker, installTemporalLogging } from '../src/worker/worker';
 import { startTestStack, type TestStack } from './helpers/stack';
+
+const run = promisify(execFile);
 
 // End to end on real components: Temporal dev server + MLflow server (pinned, from .tools/) on
 // free ports in a temporary folder, the real worker, the real HTTP server.
@@ -137,5 +143,34 @@ describe('training pipeline end to end', () => {
     // same data, same config: not better than the champion, so production stays at 1
     expect(second.result.promote.promoted).toBe(false);
     expect(second.result.promote.productionVersion).toBe('1');
+    expect(second.result.promote.reason).toMatch(/not enough gain|not significant/);
+  });
+
+  it('promotes and rolls back through the CLI, keeping an auditable history', async () => {
+    const env = {
+      ...process.env,
+      MLFLOW_TRACKING_URI: mlflowUrl,
+      MLFLOW_REGISTERED_MODEL: stack.config.mlflow.registeredModel,
+    };
+    const cli = async (...args: string[]) => (await run('node', [path.join(projectRoot, 'dist/cli/main.js'), ...args], { env })).stdout;
+    expect(await cli('promote', '2', '--reason', 'canary looked good', '--by', 'alice')).toContain('production: v1 -> v2');
+    expect(await cli('rollback', '--reason', 'complaints', '--by', 'bob')).toContain('production: v2 -> v1');
+    const registry = JSON.parse(await cli('models', '--json')) as {
+      aliases: Record<string, string>;
+      history: { action: string; alias: string; from: string | null; to: string; by: string; reason: string }[];
+      versions: { version: string; tags: Record<string, string> }[];
+    };
+    expect(registry.aliases).toEqual({ production: '1', staging: '2' });
+    expect(registry.history.map((e) => `${e.action} ${e.alias} ${e.from ?? '-'}->${e.to}`)).toEqual([
+      'stage staging -->1',
+      'promote production -->1',
+      'stage staging 1->2',
+      'reject production 1->2',
+      'promote production 1->2',
+      'rollback production 2->1',
+    ]);
+    expect(registry.history.at(-1)).toMatchObject({ by: 'bob', reason: 'complaints' });
+    expect(registry.versions.find((v) => v.version === '1')?.tags['production.decision']).toBe('rollback');
+    await expect(cli('promote', '99')).rejects.toThrow(/no version 99/);
   });
 });

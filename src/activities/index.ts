@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { DatasetValidationError, type ColumnMap } from '../data/dataset';
 import { DataHashMismatchError, DvcFileError, verifyDataset } from '../data/dvc';
+import { RegistryActionError } from '../pipeline/registry';
 import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from '../ml';
 import type { MlflowClient } from '../mlflow/client';
 import { MlflowError } from '../mlflow/errors';
@@ -11,6 +12,7 @@ import { PipelineInputError, evaluateStep, splitStep, trainStep, validateStep } 
 import type {
   EvaluateResult,
   IngestResult,
+  PromoteResult,
   SplitResult,
   TrainResult,
   TrainingPipelineInput,
@@ -48,6 +50,7 @@ const permanentErrors = [
   ForecasterFormatError,
   ModelUnavailableError,
   BundleIntegrityError,
+  RegistryActionError,
 ] as const;
 
 /**
@@ -118,7 +121,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Moves the `production` alias to the new version when it beats the current one. */
-    async promoteModel(req: WorkRef & Parameters<typeof promoteVersion>[1]) {
+    async promoteModel(req: WorkRef & Parameters<typeof promoteVersion>[1]): Promise<PromoteResult> {
       return classify(() => promoteVersion(deps.mlflow, req, deps.registeredModel));
     },
   };

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerEvaluate } from './evaluate';
+import { registerRegistry } from './registry';
 import { registerRun } from './run';
 import { registerStack } from './stack';
 import { registerSteps } from './steps';
@@ -11,6 +13,8 @@ const program = new Command('icecream')
 registerStack(program);
 registerRun(program);
 registerSteps(program);
+registerEvaluate(program);
+registerRegistry(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

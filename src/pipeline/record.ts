@@ -8,10 +8,10 @@ import { parseForecaster, type Forecaster, type Metrics } from '../ml';
 import type { ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
 import type { DatasetInputSpec, MlflowClient } from '../mlflow/client';
-import { MlflowNotFoundError } from '../mlflow/errors';
 import { bundleFiles, readBundle, writeBundle } from './bundle';
 import { readSeries } from './series-file';
-import { promotionDecision } from './steps';
+import { aliasVersion, aliases, moveAlias, recordEvent } from './registry';
+import { defaultPromotionPolicy, promotionDecision, type PromotionPolicy } from './steps';
 import type {
   EvaluateResult,
   IngestResult,
@@ -23,7 +23,6 @@ import type {
   ValidateResult,
 } from './types';
 
-export const productionAlias = 'production';
 export const modelArtifactPath = 'model';
 
 /** Everything a pipeline run produced, by reference. */
@@ -277,39 +276,38 @@ export async function loadProductionForecaster(
   mlflow: MlflowClient,
   registeredModel: string,
 ): Promise<{ version: string; forecaster: Forecaster } | null> {
-  const current = await mlflow.tryGetModelVersionByAlias(registeredModel, productionAlias).catch((err: unknown) => {
-    if (err instanceof MlflowNotFoundError) return undefined; // no registered model yet
-    throw err;
-  });
-  if (!current?.source || !current.version) return null;
+  const version = await aliasVersion(mlflow, registeredModel, aliases.production);
+  if (!version) return null;
+  const current = await mlflow.getModelVersion(registeredModel, version);
+  if (!current.source) return null;
   const text = (await mlflow.downloadArtifact(current.source, bundleFiles.forecaster)).toString('utf8');
-  return { version: current.version, forecaster: parseForecaster(text) };
+  return { version, forecaster: parseForecaster(text) };
 }
 
 /**
- * Moves `production` to the new version when the promotion rule says so, and records the
- * decision (who, when, why, from which version) as version tags either way.
+ * The pipeline's promotion: the new version always becomes `staging`; it becomes `production`
+ * when the promotion policy says it beats the current production model on the same holdout.
+ * Either way the decision and its reason are recorded (version tags + registry history).
+ * Safe to retry: alias moves and history entries are not repeated.
  */
 export async function promoteVersion(
   mlflow: MlflowClient,
-  req: { registered: RegisterResult; evaluation: EvaluateResult; minImprovement: number | undefined; workflowId: string },
+  req: { registered: RegisterResult; evaluation: EvaluateResult; policy: Partial<PromotionPolicy>; workflowId: string },
   registeredModel: string,
 ): Promise<PromoteResult> {
-  const current = await mlflow.tryGetModelVersionByAlias(registeredModel, productionAlias);
-  const previousVersion = current?.version ?? null;
+  const by = `temporal:${req.workflowId}`;
   const version = req.registered.version;
-  // A retry after the alias already moved: report the same outcome.
+  await moveAlias(mlflow, registeredModel, aliases.staging, version, { action: 'stage', by, reason: `registered from run ${req.registered.runId}` });
+  const previousVersion = (await aliasVersion(mlflow, registeredModel, aliases.production)) ?? null;
   if (previousVersion === version) {
-    return { promoted: true, reason: 'already production', productionVersion: version, previousVersion };
+    return { promoted: true, reason: 'already production', productionVersion: version, previousVersion: null };
   }
-  const decision = promotionDecision(req.evaluation, req.minImprovement ?? 0);
-  const now = new Date().toISOString();
-  await mlflow.setModelVersionTag(registeredModel, version, 'promotion.decision', decision.promote ? 'promoted' : 'rejected');
-  await mlflow.setModelVersionTag(registeredModel, version, 'promotion.reason', decision.reason);
-  await mlflow.setModelVersionTag(registeredModel, version, 'promotion.at', now);
-  await mlflow.setModelVersionTag(registeredModel, version, 'promotion.by', `temporal:${req.workflowId}`);
-  await mlflow.setModelVersionTag(registeredModel, version, 'promotion.previous_version', previousVersion ?? 'none');
-  if (decision.promote) await mlflow.setAlias(registeredModel, productionAlias, version);
+  const decision = promotionDecision(req.evaluation, { ...defaultPromotionPolicy, ...req.policy });
+  if (decision.promote) {
+    await moveAlias(mlflow, registeredModel, aliases.production, version, { action: 'promote', by, reason: decision.reason });
+  } else {
+    await recordEvent(mlflow, registeredModel, { action: 'reject', alias: aliases.production, from: previousVersion, to: version, by, reason: decision.reason });
+  }
   return {
     promoted: decision.promote,
     reason: decision.reason,

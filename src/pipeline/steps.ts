@@ -11,6 +11,7 @@ import {
   availableFamilies,
   backtest,
   computeMetrics,
+  dieboldMariano,
   empiricalCoverage,
   fitForecaster,
   forecasterChecksum,
@@ -23,7 +24,7 @@ import {
   type Metrics,
 } from '../ml';
 import { readSeries, writeSeries } from './series-file';
-import type { EvaluateResult, EvaluationReport, SplitResult, TrainResult, TrainingPipelineInput, ValidateResult } from './types';
+import type { ChampionComparison, EvaluateResult, EvaluationReport, SplitResult, TrainResult, TrainingPipelineInput, ValidateResult } from './types';
 
 /** A request the pipeline cannot run as given (e.g. a holdout larger than the data). Not retryable. */
 export class PipelineInputError extends Error {
@@ -147,16 +148,24 @@ export function evaluateStep(
   fs.mkdirSync(outDir, { recursive: true });
   const evaluationFile = path.join(outDir, 'evaluation.json');
   fs.writeFileSync(evaluationFile, `${JSON.stringify(report, null, 2)}\n`);
-  return {
-    evaluationFile,
-    metrics: report.metrics,
-    baselines: report.baselines,
-    coverage: report.coverage,
-    champion: champion
-      ? { version: champion.version, metrics: scoreOnHoldout(champion.forecaster, seriesFile, split).metrics }
-      : null,
-  };
+  let comparison: ChampionComparison | null = null;
+  if (champion) {
+    const theirs = scoreOnHoldout(champion.forecaster, seriesFile, split);
+    const errors = (r: EvaluationReport) => r.holdout.map((p, i) => r.actual[i]! - p.prediction);
+    comparison = { version: champion.version, metrics: theirs.metrics, significance: dieboldMariano(errors(report), errors(theirs)) };
+  }
+  return { evaluationFile, metrics: report.metrics, baselines: report.baselines, coverage: report.coverage, champion: comparison };
 }
+
+/** When a new version may replace production. */
+export interface PromotionPolicy {
+  /** relative holdout-MAE gain required, e.g. 0.02 = 2% better */
+  minImprovement: number;
+  /** one-sided Diebold-Mariano p-value below which the gain counts as real */
+  maxPValue: number;
+}
+
+export const defaultPromotionPolicy: PromotionPolicy = { minImprovement: 0.02, maxPValue: 0.05 };
 
 /**
  * The promotion rule: the first version always goes to production; a later one only when its
@@ -165,13 +174,17 @@ export function evaluateStep(
  */
 export function promotionDecision(
   evaluation: Pick<EvaluateResult, 'metrics' | 'champion'>,
-  minImprovement: number,
+  policy: PromotionPolicy = defaultPromotionPolicy,
 ): { promote: boolean; reason: string } {
   const { champion, metrics } = evaluation;
   if (!champion) return { promote: true, reason: 'first version: no production model yet' };
   const gain = (champion.metrics.mae - metrics.mae) / champion.metrics.mae;
-  const summary = `holdout MAE ${metrics.mae.toFixed(2)} vs production v${champion.version} ${champion.metrics.mae.toFixed(2)} (${(gain * 100).toFixed(1)}% better, ${(minImprovement * 100).toFixed(1)}% required)`;
-  return gain > minImprovement
-    ? { promote: true, reason: `beats production: ${summary}` }
-    : { promote: false, reason: `does not beat production: ${summary}` };
+  const p = champion.significance.pValue;
+  const summary =
+    `holdout MAE ${metrics.mae.toFixed(2)} vs production v${champion.version} ${champion.metrics.mae.toFixed(2)} ` +
+    `(${(gain * 100).toFixed(1)}% better, ${(policy.minImprovement * 100).toFixed(1)}% required; ` +
+    `Diebold-Mariano p = ${p.toFixed(3)}, ${policy.maxPValue} required, n = ${champion.significance.n})`;
+  if (gain <= policy.minImprovement) return { promote: false, reason: `not enough gain: ${summary}` };
+  if (!(p < policy.maxPValue)) return { promote: false, reason: `gain not significant: ${summary}` };
+  return { promote: true, reason: `beats production: ${summary}` };
 }

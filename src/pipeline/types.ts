@@ -3,7 +3,7 @@
  * workflow imports these as types, so nothing here may do I/O.
  */
 import type { ColumnMap } from '../data/dataset';
-import type { Metrics, ModelFamily, Prediction } from '../ml';
+import type { DieboldMarianoResult, Metrics, ModelFamily, Prediction } from '../ml';
 
 /** The steps of `trainingPipeline`, in the order it runs them. */
 export type PipelineStep = 'ingest' | 'validate' | 'split' | 'train' | 'evaluate' | 'register' | 'promote';
@@ -31,8 +31,10 @@ export interface TrainingPipelineInput {
   seed?: number;
   /** Coverage of the prediction interval, e.g. 0.9. */
   coverage?: number;
-  /** Relative MAE improvement over the production model needed to promote (0.0 = any gain). */
+  /** Relative holdout-MAE improvement over the production model needed to promote (default 0.02). */
   minImprovement?: number;
+  /** Largest Diebold-Mariano p-value that counts as a real gain (default 0.05). */
+  maxPValue?: number;
 }
 
 /** What ingest found: an immutable reference, never the data itself. */
@@ -81,6 +83,8 @@ export interface ChampionComparison {
   version: string;
   /** The production model's metrics on the same holdout. */
   metrics: Metrics;
+  /** Diebold-Mariano test of the new model's absolute errors against the champion's, same rows. */
+  significance: DieboldMarianoResult;
 }
 
 export interface EvaluateResult {

@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { MlflowClient } from '../mlflow/client';
 import { mlflowClientFromConfig } from '../mlflow/from-config';
-import { downloadBundle, productionAlias } from '../pipeline/record';
+import { downloadBundle } from '../pipeline/record';
+import { aliases } from '../pipeline/registry';
 import { createApp } from './app';
 import { ModelHolder, type ModelLoader } from './model-holder';
 
@@ -26,7 +27,7 @@ export function registryLoader(mlflow: MlflowClient, name: string, alias: string
 export async function startServer(config: Config, log: Logger): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
   const mlflow = mlflowClientFromConfig(config);
   const models = new ModelHolder(
-    registryLoader(mlflow, config.mlflow.registeredModel, productionAlias, path.join(config.localDir, 'serving')),
+    registryLoader(mlflow, config.mlflow.registeredModel, aliases.production, path.join(config.localDir, 'serving')),
     log,
   );
   await models.refresh();

@@ -59,7 +59,15 @@ export async function trainingPipeline(input: TrainingPipelineInput = {}): Promi
   );
   const promoted = await step(
     'promote',
-    () => io.promoteModel({ ...work, registered, evaluation, minImprovement: input.minImprovement }),
+    () => io.promoteModel({
+        ...work,
+        registered,
+        evaluation,
+        policy: {
+          ...(input.minImprovement !== undefined ? { minImprovement: input.minImprovement } : {}),
+          ...(input.maxPValue !== undefined ? { maxPValue: input.maxPValue } : {}),
+        },
+      }),
     (r) => r.reason,
   );
   if (!registered.version) throw ApplicationFailure.nonRetryable('registration returned no model version', 'RegistrationFailed');
