@@ -16,3 +16,4 @@ export { sliceSeries } from './cv';
 export { fitModel, modelFromJson, availableFamilies, ModelUnavailableError } from './models';
 export { conformalHalfWidth, empiricalCoverage } from './intervals';
 export type { Matrix, Regressor, ModelJson } from './matrix';
+export { dieboldMariano, studentTCdf, type DieboldMarianoResult } from './significance';
