@@ -74,6 +74,13 @@ describe('parseDataset', () => {
     expect(problems).toEqual([{ line: 6, column: 'rain', reason: 'non-numeric value ""' }]);
   });
 
+  it('reads a categorical holiday column as a 0/1 flag', () => {
+    const text = ['date,sales,temperature,holiday,store', ...Array.from({ length: 10 }, (_, i) => `2020-01-${String(i + 1).padStart(2, '0')},${i + 5},3,${i === 0 ? "New Year's Day" : ''},north`)].join('\n');
+    const s = parseDataset(text, cols);
+    expect(Object.keys(s.covariates)).toEqual(['holiday']);
+    expect(Array.from(s.covariates.holiday!.slice(0, 3))).toEqual([1, 0, 0]);
+  });
+
   it('scales the temperature column (bike data: temp x 41)', () => {
     const s = parseDataset(monthly(10), { ...cols, temperatureScale: 2 });
     expect(s.temperature[0]).toBe(20);

@@ -9,7 +9,10 @@ export interface ColumnMap {
   temperature: string;
   /** Multiplies the temperature column (e.g. 41 for the UCI bike data's normalised `temp`). Default 1. */
   temperatureScale?: number;
-  /** Covariate columns; default every other column whose values are all numeric. */
+  /**
+   * Covariate columns; default every other column whose values are all numeric. A column whose
+   * name contains "holiday" becomes a 0/1 flag (names or yes/no allowed) and drives the holiday features.
+   */
   covariates?: string[];
 }
 
@@ -83,6 +86,14 @@ function splitCsvLine(line: string): string[] {
   return out.map((s) => s.trim());
 }
 
+/** A holiday column may hold names ("Golden Week") or flags: empty, 0, false, no -> 0; anything else -> 1. */
+function holidayFlag(s: string | undefined): number {
+  const v = (s ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no' || v === 'n') return 0;
+  const num = Number(v);
+  return Number.isFinite(num) ? (num > 0 ? 1 : 0) : 1;
+}
+
 function parseNumber(s: string | undefined): number {
   if (s === undefined || s === '') return NaN;
   const v = Number(s);
@@ -124,9 +135,10 @@ export function parseDataset(csvText: string, columns: ColumnMap, source?: strin
     records.push({ line: i + 1, cells });
   }
   const reserved = new Set([columns.date, columns.target, columns.temperature]);
+  const isHoliday = (name: string) => /holiday/i.test(name);
   const covNames =
     columns.covariates ??
-    header.filter((h, j) => !reserved.has(h) && h !== '' && records.length > 0 && records.every((r) => Number.isFinite(parseNumber(r.cells[j]))));
+    header.filter((h, j) => !reserved.has(h) && h !== '' && records.length > 0 && (isHoliday(h) || records.every((r) => Number.isFinite(parseNumber(r.cells[j])))));
   const iDate = col(columns.date);
   const iTarget = col(columns.target);
   const iTemp = col(columns.temperature);
@@ -184,7 +196,7 @@ export function parseDataset(csvText: string, columns: ColumnMap, source?: strin
       ok = false;
     }
     const covs = covNames.map((c) => {
-      const v = parseNumber(r.cells[col(c)]);
+      const v = isHoliday(c) ? holidayFlag(r.cells[col(c)]) : parseNumber(r.cells[col(c)]);
       if (Number.isNaN(v)) {
         problems.push({ line: r.line, column: c, reason: `non-numeric value "${r.cells[col(c)]}"` });
         ok = false;
