@@ -110,6 +110,18 @@ describe('training pipeline end to end', () => {
     expect(files.files?.map((f) => f.path).sort()).toEqual(['model/MLmodel', 'model/checksums.sha256', 'model/forecaster.json', 'model/history.json']);
   });
 
+  it("is read back by MLflow's own Python client: run, inputs, artifacts, alias and checksums", async () => {
+    const { stdout } = await run(path.join(projectRoot, '.tools', 'venv', 'bin', 'python'), [
+      path.join(__dirname, 'python', 'check_pipeline_run.py'),
+      mlflowUrl,
+      stack.config.mlflow.experimentName,
+      result.register.runId,
+      stack.config.mlflow.registeredModel,
+      result.dataMd5,
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ run_id: result.register.runId, version: '1', inputs: ['holdout', 'training'] });
+  });
+
   it('serves a prediction from the production model over HTTP', async () => {
     const server = await startServer(stack.config, createLogger('silent'));
     try {
