@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDesign, featureNames, resolveFeatureSpec, timelineOf, warmupPeriods } from './features';
+import { anchorValue, buildDesign, featureNames, resolveFeatureSpec, timelineOf, warmupPeriods } from './features';
 import { syntheticSeries } from './testing';
 import type { Series } from './types';
 
@@ -14,7 +14,7 @@ describe('features', () => {
     it(`never lets a later row change an earlier row's features (${frequency})`, () => {
       const n = frequency === 'weekly' ? 140 : 120;
       const base = syntheticSeries(n, frequency, 7);
-      const spec = resolveFeatureSpec(base, { temperatureKnots: [20], temperaturePowers: 3 });
+      const spec = resolveFeatureSpec(base, { temperatureKnots: [20], temperaturePowers: 3, anchor: 'level' });
       const ref = buildDesign(spec, timelineOf(spec, base));
       const p = ref.X.cols;
       let seed = 3;
@@ -27,9 +27,12 @@ describe('features', () => {
           changed.temperature[k] = changed.temperature[k]! - 17;
           changed.covariates.rain![k] = 999;
         }
-        const d = buildDesign(spec, timelineOf(spec, changed));
+        const tl = timelineOf(spec, changed);
+        const d = buildDesign(spec, tl);
+        const refTl = timelineOf(spec, base);
         for (let r = 0; r < ref.index.length && ref.index[r]! < j; r++) {
           for (let c = 0; c < p; c++) expect(d.X.data[r * p + c]).toBe(ref.X.data[r * p + c]);
+          expect(anchorValue(spec, tl, ref.index[r]!)).toBe(anchorValue(spec, refTl, ref.index[r]!));
         }
       }
     });

@@ -35,6 +35,14 @@ export interface FeatureSpec {
   holidayColumn: string | null;
   /** 'log' models log1p(sales) (lags are log1p too) and back-transforms predictions. */
   targetTransform: 'none' | 'log';
+  /**
+   * What the model learns, on the transformed scale: 'none' = the sales; 'last' = the change from
+   * the previous period; 'level' = the deviation from the mean of the last season (12 monthly,
+   * 52 weekly, 7 daily periods). Anchored models shrink towards the recent level instead of the
+   * training mean, which suits trending series and tree models that cannot extrapolate.
+   * Absent (older model files) = 'none'.
+   */
+  anchor?: 'none' | 'last' | 'level';
   /** Trend origin, ISO date (set from the first training date). */
   origin: string;
   /** Centre for the temperature powers, deg C (the training mean). */
@@ -52,6 +60,7 @@ export function defaultFeatureSpec(frequency: Frequency): FeatureSpec {
     covariates: [] as string[],
     holidayColumn: null,
     targetTransform: 'none' as const,
+    anchor: 'none' as const,
     origin: '2000-01-01',
     temperatureCentre: 15,
   };
@@ -90,7 +99,26 @@ export function featureNames(spec: FeatureSpec): string[] {
 
 /** The number of earlier periods a row needs before all its features exist. */
 export function warmupPeriods(spec: FeatureSpec): number {
-  return Math.max(0, ...spec.lags, ...spec.movingAverages, ...spec.temperatureLags, ...spec.temperatureMovingAverages);
+  const anchor = spec.anchor === 'last' ? 1 : spec.anchor === 'level' ? seasonLength(spec.frequency) : 0;
+  return Math.max(0, anchor, ...spec.lags, ...spec.movingAverages, ...spec.temperatureLags, ...spec.temperatureMovingAverages);
+}
+
+/** Periods in a season: 12 (monthly), 52 (weekly), 7 (daily). */
+export function seasonLength(frequency: Frequency): number {
+  return frequency === 'monthly' ? 12 : frequency === 'weekly' ? 52 : 7;
+}
+
+/**
+ * The anchor of row t on the transformed scale (see `FeatureSpec.anchor`): 0 for 'none', else
+ * computed from target[< t]. NaN when the needed history is missing.
+ */
+export function anchorValue(spec: FeatureSpec, tl: Timeline, t: number): number {
+  if (spec.anchor === 'last') return t >= 1 ? tl.target[t - 1]! : NaN;
+  if (spec.anchor === 'level') {
+    const w = seasonLength(spec.frequency);
+    return t >= w ? mean(tl.target, t - w, t) : NaN;
+  }
+  return 0;
 }
 
 /**
@@ -138,6 +166,7 @@ function mean(a: Float64Array, from: number, to: number): number {
  * the row lacks history: a needed earlier period is before the timeline start or NaN.
  */
 export function featureVector(spec: FeatureSpec, tl: Timeline, t: number, out: Float64Array): boolean {
+  if (Number.isNaN(anchorValue(spec, tl, t))) return false;
   let j = 0;
   const y = tl.target;
   for (const l of spec.lags) {

@@ -94,6 +94,17 @@ describe('forecaster', () => {
     });
   }
 
+  it('anchored to the last value, a fully shrunk model predicts last value + mean change', () => {
+    const f = fitForecaster(train, { ...config, params: { alpha: 1e12 }, features: { anchor: 'last' } });
+    const warm = f.training.rows - f.training.usedRows;
+    let change = 0;
+    for (let t = warm; t < 84; t++) change += train.target[t]! - train.target[t - 1]!;
+    change /= 84 - warm;
+    const p = backtest(f, series, 84, 86);
+    expect(p[0]!.prediction).toBeCloseTo(series.target[83]! + change, 3);
+    expect(p[1]!.prediction).toBeCloseTo(series.target[84]! + change, 3);
+  });
+
   it('reports a family that is not wired in by name', () => {
     expect(() => fitForecaster(train, { ...config, family: 'prophet' as never })).toThrow(ModelUnavailableError);
   });

@@ -1,5 +1,6 @@
 import { addPeriods, formatDay, parseDay, periodsBetween } from './dates';
 import {
+  anchorValue,
   buildDesign,
   featureVector,
   inverseTarget,
@@ -103,17 +104,24 @@ export function fitForecaster(train: Series, config: ForecasterConfig, options: 
   if (m < MIN_TRAIN_ROWS) {
     throw new ForecastInputError(`only ${m} training rows have complete features (need ${MIN_TRAIN_ROWS}; the features look back ${warmupPeriods(spec)} periods)`);
   }
+  // the model learns target - anchor (anchor 0 unless the spec anchors to the recent level)
+  const anchors = new Float64Array(m);
   const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) y[i] = tl.target[design.index[i]!]!;
+  for (let i = 0; i < m; i++) {
+    const t = design.index[i]!;
+    anchors[i] = anchorValue(spec, tl, t);
+    y[i] = tl.target[t]! - anchors[i]!;
+  }
   const model = fitModel(config.family, design.X, y, config.params, config.seed);
   const fitted = model.predict(design.X);
+  for (let i = 0; i < m; i++) fitted[i]! += anchors[i]!;
   const actual = new Float64Array(m);
   const pred = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     actual[i] = train.target[design.index[i]!]!;
     pred[i] = Math.max(0, inverseTarget(spec, fitted[i]!));
   }
-  const interval = calibrate(spec, config, design, y, actual, pred, options);
+  const interval = calibrate(spec, config, design, y, anchors, actual, pred, options);
   const covariateMeans: Record<string, number> = {};
   for (const c of spec.covariates) {
     const col = train.covariates[c]!;
@@ -162,6 +170,7 @@ function calibrate(
   config: ForecasterConfig,
   design: ReturnType<typeof buildDesign>,
   y: Float64Array,
+  anchors: Float64Array,
   actual: Float64Array,
   inSample: Float64Array,
   options: FitOptions,
@@ -178,7 +187,7 @@ function calibrate(
     const model = fitModel(config.family, fitX, y.slice(0, m - nCal), config.params, config.seed);
     const cal = model.predict(calX);
     const res = new Float64Array(nCal);
-    for (let i = 0; i < nCal; i++) res[i] = actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]!));
+    for (let i = 0; i < nCal; i++) res[i] = actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]! + anchors[m - nCal + i]!));
     return { method: 'split-conformal', coverage: config.coverage, halfWidth: conformalHalfWidth(res, config.coverage), nResiduals: nCal };
   }
   const res = new Float64Array(m);
@@ -264,13 +273,13 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
       if (!featureVector(spec, tl, k, X.data.subarray(i * p, (i + 1) * p))) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
     });
     const z = model.predict(X);
-    inside.forEach((k, i) => out.set(k, z[i]!));
+    inside.forEach((k, i) => out.set(k, z[i]! + anchorValue(spec, tl, k)));
   }
   // after the history: recursive, each prediction becomes the next period's lag
   const x = matrix(1, p);
   for (let k = n; k < N; k++) {
     if (!featureVector(spec, tl, k, x.data)) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
-    const z = model.predict(x)[0]!;
+    const z = model.predict(x)[0]! + anchorValue(spec, tl, k);
     const yhat = clampPrediction(f, inverseTarget(spec, z));
     tl.target[k] = transformTarget(spec, yhat);
     out.set(k, z);

@@ -12,8 +12,16 @@ export interface SearchSpace {
   features: Partial<FeatureSpec>[];
 }
 
-const LINEAR_FEATURES: Partial<FeatureSpec>[] = [{}, { targetTransform: 'log' }, { covariates: [] }, { targetTransform: 'log', covariates: [] }];
-const TREE_FEATURES: Partial<FeatureSpec>[] = [{}, { covariates: [] }];
+const LINEAR_FEATURES: Partial<FeatureSpec>[] = [
+  {},
+  { targetTransform: 'log' },
+  { covariates: [] },
+  { anchor: 'last' },
+  { anchor: 'level' },
+  { targetTransform: 'log', covariates: [] },
+];
+// trees cannot extrapolate a level, so most variants learn the deviation from the recent level
+const TREE_FEATURES: Partial<FeatureSpec>[] = [{ anchor: 'level' }, { anchor: 'last' }, {}, { anchor: 'level', covariates: [] }];
 
 /** Default search spaces per family (JSON-safe values only: no Infinity). */
 export const DEFAULT_SPACES: Record<ModelFamily, SearchSpace> = {
