@@ -19,6 +19,7 @@ export interface EvaluateCliOptions {
   gap?: number;
   holdout?: number;
   budget: number;
+  strategy: 'grid' | 'random' | 'auto';
   families?: string;
   seed: number;
   coverage: number;
@@ -131,7 +132,7 @@ export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStr
   for (const f of families ?? []) {
     if (!(MODEL_FAMILIES as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown family "${f}" (expected some of: ${MODEL_FAMILIES.join(', ')})`);
   }
-  const options: ExperimentOptions = { folds: o.folds, budget: o.budget, seed: o.seed, coverage: o.coverage };
+  const options: ExperimentOptions = { folds: o.folds, budget: o.budget, strategy: o.strategy, seed: o.seed, coverage: o.coverage };
   if (families) options.families = families as ModelFamily[];
   if (o.horizon !== undefined) options.horizon = o.horizon;
   if (o.gap !== undefined) options.gap = o.gap;
@@ -167,6 +168,10 @@ export function registerEvaluate(program: Command): void {
     .option('--gap <rows>', 'rows skipped between training and each test fold', positiveInt('--gap'))
     .option('--holdout <rows>', 'rows at the end kept for the final check (default 12 monthly / 13 weekly / 28 daily; 0 = none)', positiveInt('--holdout'))
     .option('--budget <n>', 'hyperparameter candidates per family', positiveInt('--budget'), 20)
+    .option('--strategy <s>', 'search: grid, random, or auto (grid when it fits the budget)', (v) => {
+      if (v !== 'grid' && v !== 'random' && v !== 'auto') throw new InvalidArgumentError('--strategy must be grid, random or auto');
+      return v;
+    }, 'auto')
     .option('--families <a,b>', `families to compare (default all: ${MODEL_FAMILIES.join(', ')})`)
     .option('--seed <n>', 'seed', positiveInt('--seed'), 42)
     .option('--coverage <p>', 'prediction interval coverage', positiveNumber('--coverage'), 0.9)

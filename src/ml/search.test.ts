@@ -12,6 +12,16 @@ describe('candidates', () => {
     expect(new Set(c.map((x) => JSON.stringify(x))).size).toBe(12);
   });
 
+  it('discretises ranges for a grid and thins a grid larger than the budget evenly', () => {
+    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}, { trend: false }] };
+    const all = candidates(space, 100, 'grid', 0);
+    expect(all.map((c) => c.params.alpha)).toEqual([0.001, 0.001, 0.01, 0.01, 0.1, 0.1, 1, 1, 10, 10, 100, 100, 1000, 1000]);
+    const thin = candidates(space, 7, 'grid', 0);
+    expect(thin).toHaveLength(7);
+    expect(thin[0]!.params.alpha).toBe(0.001);
+    expect(thin[6]!.params.alpha).toBe(1000);
+  });
+
   it('samples a seeded random subset within the budget, the same for the same seed', () => {
     const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}] };
     const a = candidates(space, 8, 'auto', 42);

@@ -103,18 +103,37 @@ function sample(range: ParamRange, rand: () => number): number {
   return Number(v.toPrecision(4));
 }
 
-/** The candidate list for a space: the full grid when allowed and within budget, else seeded random draws. */
+/** Grid points of a range: its explicit values, or 7 evenly spaced points (log-spaced for 'log'). */
+export function gridValues(range: ParamRange, points = 7): number[] {
+  if ('values' in range) return range.values;
+  const out: number[] = [];
+  for (let i = 0; i < points; i++) {
+    const u = i / (points - 1);
+    let v = range.scale === 'log' ? Math.exp(Math.log(range.min) + u * (Math.log(range.max) - Math.log(range.min))) : range.min + u * (range.max - range.min);
+    if (range.integer) v = Math.round(v);
+    out.push(Number(v.toPrecision(4)));
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * The candidate list for a space: the full grid (ranges as 7 points each) when the strategy is
+ * 'grid', or 'auto' and the grid of explicit values fits the budget; else seeded random draws.
+ * A grid larger than the budget is thinned to `budget` evenly spread candidates.
+ */
 export function candidates(space: SearchSpace, budget: number, strategy: 'grid' | 'random' | 'auto', seed: number): { params: Record<string, number>; features: Partial<FeatureSpec> }[] {
   const names = Object.keys(space.params).sort();
   const discrete = names.every((n) => 'values' in space.params[n]!);
   const variants = space.features.length ? space.features : [{}];
   let gridSize = variants.length;
-  for (const n of names) gridSize *= discrete ? (space.params[n] as { values: number[] }).values.length : Infinity;
-  if (strategy === 'grid' || (strategy === 'auto' && gridSize <= budget)) {
-    if (!discrete) throw new RangeError('grid search needs explicit values for every parameter');
+  for (const n of names) gridSize *= gridValues(space.params[n]!).length;
+  if (strategy === 'grid' || (strategy === 'auto' && discrete && gridSize <= budget)) {
     let combos: Record<string, number>[] = [{}];
-    for (const n of names) combos = combos.flatMap((c) => (space.params[n] as { values: number[] }).values.map((v) => ({ ...c, [n]: v })));
-    return variants.flatMap((features) => combos.map((params) => ({ params, features }))).slice(0, budget);
+    for (const n of names) combos = combos.flatMap((c) => gridValues(space.params[n]!).map((v) => ({ ...c, [n]: v })));
+    const all = combos.flatMap((params) => variants.map((features) => ({ params, features })));
+    if (all.length <= budget) return all;
+    // an evenly spread subset of the grid, so every region and feature variant is represented
+    return Array.from({ length: budget }, (_, i) => all[Math.floor((i * all.length) / budget)]!);
   }
   const rand = seededRandom(seed);
   const out: { params: Record<string, number>; features: Partial<FeatureSpec> }[] = [];
