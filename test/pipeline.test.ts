@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../src/config';
+import { stackDown, stackUp } from '../src/stack/stack';
 import { createLogger } from '../src/logger';
 import { runTrainingPipeline } from '../src/pipeline/start';
 import type { TrainingPipelineResult } from '../src/pipeline/types';
@@ -158,6 +160,23 @@ describe('training pipeline end to end', () => {
     expect(second.result.promote.reason).toMatch(/not enough gain|not significant/);
   });
 
+  it('rides out an MLflow outage: activities are retried until the server is back', async () => {
+    await stackDown(stack.config, ['mlflow']);
+    const pending = runTrainingPipeline(stack.config, input);
+    await new Promise((r) => setTimeout(r, 4000)); // the evaluate step fails against the stopped server
+    await stackUp(stack.config, () => undefined, ['mlflow']);
+    const { workflowId: id, result: third } = await pending;
+    expect(third.register.version).toBe('3');
+    const connection = await Connection.connect({ address: stack.config.temporal.address });
+    try {
+      const history = await new Client({ connection }).workflow.getHandle(id).fetchHistory();
+      const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+      expect(Math.max(...attempts)).toBeGreaterThan(1);
+    } finally {
+      await connection.close();
+    }
+  }, 240_000);
+
   it('promotes and rolls back through the CLI, keeping an auditable history', async () => {
     const env = {
       ...process.env,
@@ -172,12 +191,14 @@ describe('training pipeline end to end', () => {
       history: { action: string; alias: string; from: string | null; to: string; by: string; reason: string }[];
       versions: { version: string; tags: Record<string, string> }[];
     };
-    expect(registry.aliases).toEqual({ production: '1', staging: '2' });
+    expect(registry.aliases).toEqual({ production: '1', staging: '3' });
     expect(registry.history.map((e) => `${e.action} ${e.alias} ${e.from ?? '-'}->${e.to}`)).toEqual([
       'stage staging -->1',
       'promote production -->1',
       'stage staging 1->2',
       'reject production 1->2',
+      'stage staging 2->3',
+      'reject production 1->3',
       'promote production 1->2',
       'rollback production 2->1',
     ]);

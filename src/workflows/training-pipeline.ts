@@ -4,16 +4,17 @@ import type { PipelineProgress, PipelineStep, TrainingPipelineInput, TrainingPip
 
 type Activities = ReturnType<typeof createActivities>;
 
-// I/O steps: short attempts, retried with backoff (MLflow or the disk may be briefly unavailable).
+// I/O steps: short attempts, retried with backoff for about five minutes (an MLflow restart,
+// a locked SQLite store); permanent errors are marked non-retryable by the activities.
 const io = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 9 },
 });
 // Training can take long; it heartbeats, so a dead worker is noticed within the heartbeat timeout.
 const compute = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3 },
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
 });
 
 /** Current step and completed steps, for progress bars (`temporal workflow query --type progress`). */
