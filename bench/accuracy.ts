@@ -30,7 +30,18 @@ export interface AccuracyResult {
   ours: { family: string; mae: number; params: Record<string, number>; features: object; seconds: number; perFamily: Record<string, number> };
   seasonalNaive: number;
   lastValue: number;
-  peer: { family: string; mae: number; perFamily: Record<string, number>; sklearn: string; seconds: number } | { error: string } | null;
+  peer: PeerResult | { error: string } | null;
+  /** selection-free check: choose on the rows before the last n/6, refit, score those rows once */
+  holdout: { rows: number; ours: { family: string; mae: number }; peer: { family: string; mae: number } | null; seasonalNaive: number; lastValue: number };
+}
+
+interface PeerResult {
+  family: string;
+  mae: number;
+  perFamily: Record<string, number>;
+  sklearn: string;
+  seconds: number;
+  holdout: { mae: number } | null;
 }
 
 /** Options of `benchAccuracy`. */
@@ -55,7 +66,7 @@ function cases(root: string): DatasetCase[] {
   ];
 }
 
-function runPeer(root: string, c: DatasetCase): AccuracyResult['peer'] {
+function runPeer(root: string, c: DatasetCase, holdout = 0): PeerResult | { error: string } {
   const python = join(root, '.bench/venv/bin/python');
   if (!existsSync(python)) {
     const mk = spawnSync('python3', ['-m', 'venv', join(root, '.bench/venv')], { stdio: 'inherit' });
@@ -71,12 +82,20 @@ function runPeer(root: string, c: DatasetCase): AccuracyResult['peer'] {
     '--temp-scale', String(c.columns.temperatureScale ?? 1),
     '--covariates', (c.columns.covariates ?? []).join(','),
     '--frequency', c.frequency,
+    '--holdout', String(holdout),
   ];
   const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, maxBuffer: 1 << 24 });
   if (r.status !== 0) return { error: `scikit-learn peer failed: ${r.stderr.slice(-500)}` };
-  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { chosen: string; mae: number; sklearn: string; seconds: number; families: Record<string, { mae: number }> };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+    chosen: string;
+    mae: number;
+    sklearn: string;
+    seconds: number;
+    families: Record<string, { mae: number }>;
+    holdout: { mae: number } | null;
+  };
   const perFamily = Object.fromEntries(Object.entries(out.families).map(([k, v]) => [k, v.mae]));
-  return { family: out.chosen, mae: out.mae, perFamily, sklearn: out.sklearn, seconds: out.seconds };
+  return { family: out.chosen, mae: out.mae, perFamily, sklearn: out.sklearn, seconds: out.seconds, holdout: out.holdout };
 }
 
 /** Runs the accuracy benchmark; returns the per-dataset results and a Markdown table. */
@@ -93,7 +112,18 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
     const perFamily = Object.fromEntries(report.families.filter((f) => f.best).map((f) => [f.family, f.best!.cv.mae]));
     log(`${c.name}: scikit-learn`);
     const peer = options.noPeer ? null : runPeer(root, c);
+    const h = Math.floor(series.dates.length / 6);
+    log(`${c.name}: holdout check (last ${h} rows)`);
+    const held = runExperiment(series, { folds: 5, holdout: h, seed: 0 }).report;
+    const peerHeld = options.noPeer ? null : runPeer(root, c, h);
     results.push({
+      holdout: {
+        rows: h,
+        ours: { family: held.chosen.family, mae: held.holdout!.metrics.mae },
+        peer: peerHeld && 'holdout' in peerHeld && peerHeld.holdout ? { family: peerHeld.family, mae: peerHeld.holdout.mae } : null,
+        seasonalNaive: held.baselines.holdout!.seasonalNaive.mae,
+        lastValue: held.baselines.holdout!.lastValue.mae,
+      },
       dataset: c.name,
       rows: series.dates.length,
       target: c.target,
@@ -114,6 +144,17 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
     lines.push(
       `| ${r.dataset} | ${r.rows} | ${r.ours.family} | ${r.ours.mae.toFixed(1)} | <= ${r.target} | ${p ? `${p.family} (${p.sklearn})` : (r.peer as { error: string } | null)?.error ?? 'skipped'} | ${p ? p.mae.toFixed(1) : '-'} | ${r.seasonalNaive.toFixed(1)} | ${r.lastValue.toFixed(1)} | ${r.ours.seconds.toFixed(1)} | ${p ? p.seconds.toFixed(1) : '-'} |`,
     );
+  }
+  lines.push(
+    '',
+    'Selection-free check: model chosen by 5-fold CV on the rows before the last n/6, refit on them, scored once on those last rows.',
+    '',
+    '| dataset | holdout rows | ours: chosen | ours MAE | scikit-learn: chosen | scikit-learn MAE | seasonal naive | last value |',
+    '|---|---:|---|---:|---|---:|---:|---:|',
+  );
+  for (const r of results) {
+    const h = r.holdout;
+    lines.push(`| ${r.dataset} | ${h.rows} | ${h.ours.family} | ${h.ours.mae.toFixed(1)} | ${h.peer?.family ?? '-'} | ${h.peer ? h.peer.mae.toFixed(1) : '-'} | ${h.seasonalNaive.toFixed(1)} | ${h.lastValue.toFixed(1)} |`);
   }
   lines.push('', 'Per family (ours / scikit-learn peer, CV MAE):');
   for (const r of results) {

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import sklearn
+import sklearn.base
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import TimeSeriesSplit
@@ -32,6 +33,7 @@ ap.add_argument("--temp-scale", type=float, default=1.0)
 ap.add_argument("--covariates", default="")
 ap.add_argument("--frequency", choices=["monthly", "daily"], required=True)
 ap.add_argument("--folds", type=int, default=5)
+ap.add_argument("--holdout", type=int, default=0, help="rows at the end kept out of the selection; the chosen model is refit on the rest and scored on them")
 args = ap.parse_args()
 
 with open(args.data, newline="") as fh:
@@ -77,9 +79,11 @@ grids = {
     ],
 }
 
-splits = list(TimeSeriesSplit(n_splits=args.folds).split(X))
+dev = n - args.holdout
+splits = list(TimeSeriesSplit(n_splits=args.folds).split(X[:dev]))
 t0 = time.time()
 results = {}
+best_estimators = {}
 for family, candidates in grids.items():
     best = None
     for est in candidates:
@@ -91,17 +95,26 @@ for family, candidates in grids.items():
             errs.append(np.abs(y[te] - pred))
         mae = float(np.concatenate(errs).mean())
         if best is None or mae < best[0]:
-            best = (mae, est)
+            best = (mae, sklearn.base.clone(est))
     params = best[1].get_params()
     shown = {k: v for k, v in params.items() if k in ("ridge__alpha", "max_depth", "min_samples_leaf", "max_features", "n_estimators", "max_iter", "learning_rate", "max_leaf_nodes")}
     results[family] = {"mae": best[0], "params": shown, "candidates": len(candidates)}
+    best_estimators[family] = best[1]
 
 test_rows = np.concatenate([te for _, te in splits])
 seasonal = float(np.abs(y[test_rows] - y[test_rows - season]).mean())
 last = float(np.abs(y[test_rows] - y[test_rows - 1]).mean())
 chosen = min(results, key=lambda k: results[k]["mae"])
+holdout = None
+if args.holdout > 0:
+    est = best_estimators[chosen]
+    ok = ~np.isnan(X[:dev]).any(axis=1)
+    est.fit(X[:dev][ok], y[:dev][ok])
+    pred = np.maximum(est.predict(X[dev:]), 0)
+    holdout = {"rows": args.holdout, "mae": float(np.abs(y[dev:] - pred).mean()),
+               "seasonalNaive": float(np.abs(y[dev:] - y[dev - season:n - season]).mean()), "lastValue": float(np.abs(y[dev:] - y[dev - 1:n - 1]).mean())}
 print(json.dumps({
     "sklearn": sklearn.__version__, "numpy": np.__version__, "rows": n, "folds": args.folds, "testRows": int(len(test_rows)),
-    "seasonalNaive": seasonal, "lastValue": last, "families": results, "chosen": chosen, "mae": results[chosen]["mae"],
+    "seasonalNaive": seasonal, "lastValue": last, "families": results, "chosen": chosen, "mae": results[chosen]["mae"], "holdout": holdout,
     "seconds": time.time() - t0,
 }))

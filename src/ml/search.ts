@@ -26,8 +26,8 @@ const TREE_FEATURES: Partial<FeatureSpec>[] = [{ anchor: 'level' }, { anchor: 'l
 /** Default search spaces per family (JSON-safe values only: no Infinity). */
 export const DEFAULT_SPACES: Record<ModelFamily, SearchSpace> = {
   ridge: { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: LINEAR_FEATURES },
-  lasso: { params: { alpha: { min: 1e-4, max: 1e2, scale: 'log' } }, features: LINEAR_FEATURES },
-  elasticnet: { params: { alpha: { min: 1e-4, max: 1e2, scale: 'log' }, l1Ratio: { values: [0.1, 0.3, 0.5, 0.7, 0.9] } }, features: LINEAR_FEATURES },
+  lasso: { params: { alpha: { min: 1e-4, max: 1e3, scale: 'log' } }, features: LINEAR_FEATURES },
+  elasticnet: { params: { alpha: { min: 1e-4, max: 1e3, scale: 'log' }, l1Ratio: { values: [0.1, 0.3, 0.5, 0.7, 0.9] } }, features: LINEAR_FEATURES },
   tree: { params: { maxDepth: { values: [2, 3, 4, 5, 6, 8] }, minSamplesLeaf: { values: [1, 2, 4, 8, 16] } }, features: TREE_FEATURES },
   forest: {
     params: { nTrees: { values: [100] }, maxDepth: { values: [4, 6, 8, 12, 16] }, minSamplesLeaf: { values: [1, 2, 4, 8] }, maxFeatures: { values: [0.33, 0.5, 1] } },
