@@ -4,7 +4,7 @@
  * same numbers. Written once per size to .bench/ as float64 little-endian:
  * X_train, y_train, X_test, y_test.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { matrix } from '../src/ml/matrix';
 import type { Matrix } from '../src/ml/matrix';
@@ -57,13 +57,20 @@ export function ensureData(dir: string, rows: number): string {
   return path;
 }
 
-/** Reads a file written by ensureData (the machine is little-endian, as Float64Array). */
+/** Reads a file written by ensureData into one buffer (views, no copies: RSS stays honest). */
 export function readData(path: string, rows: number): BenchData {
-  const buf = readFileSync(path);
-  const all: Float64Array<ArrayBuffer> = new Float64Array(buf.byteLength / 8);
-  new Uint8Array(all.buffer).set(buf);
+  const bytes = statSync(path).size;
+  const all: Float64Array<ArrayBuffer> = new Float64Array(bytes / 8);
+  const fd = openSync(path, 'r');
+  try {
+    const view = new Uint8Array(all.buffer);
+    let off = 0;
+    while (off < bytes) off += readSync(fd, view, off, Math.min(1 << 26, bytes - off), off);
+  } finally {
+    closeSync(fd);
+  }
   let o = 0;
-  const take = (len: number): Float64Array<ArrayBuffer> => all.slice(o, (o += len));
+  const take = (len: number): Float64Array<ArrayBuffer> => all.subarray(o, (o += len));
   const X = matrix(rows, COLS, take(rows * COLS));
   const y = take(rows);
   const XTest = matrix(TEST_ROWS, COLS, take(TEST_ROWS * COLS));

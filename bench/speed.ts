@@ -6,7 +6,7 @@
  * times; the table reports median fit seconds, the ratio ours / peer, test MAE on 10,000 held-out
  * rows of the same synthetic data, and peak RSS of the child.
  *
- *   npx tsc -p bench/tsconfig.json && node .bench/build/bench/speed.js [--million] [--runs N]
+ *   npx tsc -p bench/tsconfig.json && node .bench/build/bench/speed.js [--million [--million-forest-peer]] [--runs N] [--trees N] [--mlrf-trees N] [--sizes 10000,100000]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface SpeedBenchOptions {
   /** Training sizes; default [10_000, 100_000], plus 1_000_000 when `million`. */
   readonly sizes?: readonly number[];
   readonly million?: boolean;
+  /** Also run scikit-learn's random forest at 1M rows (about 45 s per tree); default false. */
+  readonly millionForestPeer?: boolean;
   /** Fits per measurement (median reported); default 3. 1M rows always use 1. */
   readonly runs?: number;
   /** Trees in both random forests; default 10 (scikit-learn takes ~3 s per tree at 100k rows; the ratio does not depend on the count). */
@@ -63,22 +65,23 @@ export async function runSpeedBench(options: SpeedBenchOptions = {}): Promise<st
   lines.push(`Friedman #1 with ${COLS} features (5 informative), test MAE on ${TEST_ROWS} held-out rows (mean over the N runs, run r seeded r on both sides); one thread; median wall-clock and CPU fit seconds of N runs (CPU time is the steadier figure on a shared machine); peak RSS of the measuring process.`, '');
   lines.push('| model | rows | N | peer | ours (s) | peer (s) | ours / peer | ours CPU (s) | peer CPU (s) | CPU ours / peer | MAE ours | MAE peer | RSS ours (MB) | RSS peer (MB) |');
   lines.push('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const row = (name: string, rows: number, r: number, a: Measure, peer: string, b: Measure): void => {
+  const row = (name: string, rows: number, r: number, a: Measure, peer: string, b: Measure | null): void => {
     const ma = median(a.times);
-    const mb = median(b.times);
     const ca = median(a.cpu);
-    const cb = median(b.cpu);
     const ratio = (x: number, y: number): string => (x / y < 0.01 ? (x / y).toExponential(2) : (x / y).toFixed(3));
-    lines.push(
-      `| ${name} | ${rows.toLocaleString('en-US')} | ${r} | ${peer} | ${ma.toFixed(3)} | ${mb.toFixed(3)} | ${ratio(ma, mb)} | ${ca.toFixed(3)} | ${cb.toFixed(3)} | ${ratio(ca, cb)} | ${a.mae.toFixed(4)} | ${b.mae.toFixed(4)} | ${a.maxRssMB.toFixed(0)} | ${b.maxRssMB.toFixed(0)} |`,
-    );
+    const peerCells = b
+      ? [median(b.times).toFixed(3), ratio(ma, median(b.times)), null, median(b.cpu).toFixed(3), ratio(ca, median(b.cpu)), b.mae.toFixed(4), b.maxRssMB.toFixed(0)]
+      : ['not run', '', null, '', '', '', ''];
+    const [pt, pr, , pc, pcr, pm, prss] = peerCells;
+    lines.push(`| ${name} | ${rows.toLocaleString('en-US')} | ${r} | ${peer} | ${ma.toFixed(3)} | ${pt} | ${pr} | ${ca.toFixed(3)} | ${pc} | ${pcr} | ${a.mae.toFixed(4)} | ${pm} | ${a.maxRssMB.toFixed(0)} | ${prss} |`);
     log(lines[lines.length - 1]!);
   };
 
   for (const rows of sizes) {
     const r = rows >= 1_000_000 ? 1 : runs;
     log(`random forest, ${rows} rows, ${trees} trees`);
-    row(`random forest (${trees} trees)`, rows, r, await ours('rf', rows, r, { nTrees: trees }), 'scikit-learn RandomForestRegressor', await sk('rf', rows, r, { n_estimators: trees }));
+    const forestPeer = rows < 1_000_000 || options.millionForestPeer ? await sk('rf', rows, r, { n_estimators: trees }) : null;
+    row(`random forest (${trees} trees)`, rows, r, await ours('rf', rows, r, { nTrees: trees }), 'scikit-learn RandomForestRegressor', forestPeer);
     log(`gradient boosting, ${rows} rows`);
     const g = await ours('gbm', rows, r, {});
     const h = await sk('hgb', rows, r, {});
@@ -146,6 +149,7 @@ if (require.main === module) {
   const sizes = flag('--sizes');
   runSpeedBench({
     million: process.argv.includes('--million'),
+    millionForestPeer: process.argv.includes('--million-forest-peer'),
     ...(runs !== undefined && { runs: Number(runs) }),
     ...(trees !== undefined && { forestTrees: Number(trees) }),
     ...(mlrf !== undefined && { mlrfTrees: Number(mlrf) }),
