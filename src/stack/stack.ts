@@ -33,6 +33,7 @@ interface ServiceSpec {
   url: string;
   uiUrl: string;
   command: (tools: Tools) => [string, string[]];
+  env?: Record<string, string>;
   probe: () => Promise<boolean>;
 }
 
@@ -89,6 +90,8 @@ function services(config: Config): ServiceSpec[] {
           '--artifacts-destination', path.join(mlflowDir, 'artifacts'),
         ],
       ],
+      // the job runner (huey consumers, for GenAI scorers) is not used here and costs ~1 GB RAM
+      env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
       probe: () => mlflowAnswers(`http://127.0.0.1:${m.port}`),
     },
   ];
@@ -139,7 +142,7 @@ export async function stackUp(
     fs.mkdirSync(spec.dir, { recursive: true });
     const [command, args] = spec.command(tools);
     onMessage(`starting ${spec.name} (log: ${spec.logFile})`);
-    spawnDetached(command, args, { logFile: spec.logFile, pidFile: spec.pidFile, env: { ...config.childEnv }, cwd: spec.dir });
+    spawnDetached(command, args, { logFile: spec.logFile, pidFile: spec.pidFile, env: { ...config.childEnv, ...spec.env }, cwd: spec.dir });
   }
   // wait for all, in parallel, even those that were already running
   await Promise.all(
