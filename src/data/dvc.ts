@@ -121,11 +121,15 @@ export class Dvc {
 }
 
 /**
- * Makes sure the pinned dataset is in the workspace: pulls it from the DVC remote when the file
- * is missing (a fresh clone), then verifies it. A file that exists but differs from the pin is
+ * Makes sure the pinned dataset is in the workspace: pulls from the DVC remote when the file is
+ * missing (a fresh clone), then verifies it. A file that exists but differs from the pin is
  * never overwritten: that is the user's data and verification fails with both hashes.
  */
 export async function ensureDataset(dvc: Dvc, dataPath: string, dvcFile: string): Promise<DatasetRef> {
-  if (!fs.existsSync(dataPath)) await dvc.pull([dvcFile]);
+  if (!fs.existsSync(dataPath)) {
+    // everything DVC tracks (the data and the cached outputs of dvc.yaml), so that `dvc status`
+    // is clean in a fresh clone; if some pipeline output is not in the remote, the data alone
+    await dvc.pull().catch(() => dvc.pull([dvcFile]));
+  }
   return verifyDataset(dataPath, dvcFile);
 }
