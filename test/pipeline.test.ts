@@ -36,7 +36,7 @@ describe('training pipeline end to end', () => {
     stack = await startTestStack();
     mlflowUrl = stack.config.mlflow.trackingUri;
     installTemporalLogging('WARN');
-    const { worker, connection } = await createPipelineWorker(stack.config);
+    const { worker, connection } = await createPipelineWorker(stack.config, createLogger('warn'));
     const running = worker.run();
     stopWorker = async () => {
       worker.shutdown();

@@ -113,7 +113,7 @@ export function registerRun(program: Command): void {
       await prepareData(config);
       const started = await stackUp(config, say);
       say(started.length ? `started ${started.join(' and ')}` : 're-using the running Temporal and MLflow');
-      const { worker, connection } = await createPipelineWorker(config);
+      const { worker, connection } = await createPipelineWorker(config, log);
       const workerRun = worker.run();
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       const shutdown = async (): Promise<void> => {

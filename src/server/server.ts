@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { MlflowClient } from '../mlflow/client';
-import { mlflowClientFromConfig } from '../mlflow/from-config';
+import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-config';
 import { downloadBundle } from '../pipeline/record';
 import { aliases } from '../pipeline/registry';
 import { createApp } from './app';
@@ -26,6 +26,7 @@ export function registryLoader(mlflow: MlflowClient, name: string, alias: string
  */
 export async function startServer(config: Config, log: Logger): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
   const mlflow = mlflowClientFromConfig(config);
+  await checkMlflowAtStart(mlflow, log);
   const models = new ModelHolder(
     registryLoader(mlflow, config.mlflow.registeredModel, aliases.production, path.join(config.localDir, 'serving')),
     log,

@@ -4,7 +4,7 @@ import { createActivities } from '../activities';
 import { projectRoot, type Config } from '../config';
 import { japanColumns } from '../data/dataset';
 import type { Logger } from '../logger';
-import { mlflowClientFromConfig } from '../mlflow/from-config';
+import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-config';
 import { collectProvenance } from '../pipeline/provenance';
 
 let runtimeInstalled = false;
@@ -19,13 +19,15 @@ export function installTemporalLogging(level: LogLevel): void {
  * Connects to Temporal and creates the pipeline worker (workflows + activities on one task queue).
  * The caller runs it (`worker.run()` / `runUntil`) and closes the connection afterwards.
  */
-export async function createPipelineWorker(config: Config): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createPipelineWorker(config: Config, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const mlflow = mlflowClientFromConfig(config);
+  await checkMlflowAtStart(mlflow, log);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const activities = createActivities({
     defaults: { dataPath: config.dataPath, dvcFile: config.dvcFile, columns: japanColumns },
     projectRoot,
     workRoot: path.join(config.localDir, 'work'),
-    mlflow: mlflowClientFromConfig(config),
+    mlflow,
     experimentName: config.mlflow.experimentName,
     registeredModel: config.mlflow.registeredModel,
     provenance: () => collectProvenance(projectRoot, 'icecream worker: trainingPipeline'),
@@ -42,7 +44,7 @@ export async function createPipelineWorker(config: Config): Promise<{ worker: Wo
 
 /** Runs the pipeline worker until SIGINT/SIGTERM (the SDK shuts it down gracefully), then closes the connection. */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
-  const { worker, connection } = await createPipelineWorker(config);
+  const { worker, connection } = await createPipelineWorker(config, log);
   log.info({ address: config.temporal.address, taskQueue: config.temporal.taskQueue }, 'worker started');
   try {
     await worker.run();
