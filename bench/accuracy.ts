@@ -5,7 +5,7 @@
  * over all rows, one-step-ahead predictions from actual lags, MAE pooled over every test row, the
  * family with the lowest MAE chosen. The peer runs in .bench/venv (bench/python/requirements-speed.txt).
  *
- *   npx tsc -p bench/tsconfig.json && node .bench/build/bench/accuracy.js [--no-peer]
+ *   npx tsc -p bench/tsconfig.accuracy.json && node .bench/build/bench/accuracy.js [--no-peer]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
