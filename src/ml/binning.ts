@@ -7,7 +7,8 @@
  * A column with at most maxBins distinct values gets one bin per value and edges at the
  * midpoints (as scikit-learn's exact tree splitter does), so small data is split exactly.
  * Otherwise edges are quantiles with the midpoint rule, computed on a seeded subsample of at
- * most 200,000 rows (as scikit-learn's HistGradientBoosting does).
+ * most 50,000 rows (scikit-learn samples 200,000; 50,000 give each of 255 bins ~200 sample
+ * values, plenty for its edges, and halve the sorting at 100k rows).
  */
 import type { Matrix } from './matrix';
 import { mulberry32, randomInt } from './tree-random';
@@ -32,7 +33,7 @@ export type BinLayout = 'columns' | 'rows';
 
 /** The largest maxBins: codes are bytes. */
 export const MAX_BINS = 255;
-const SUBSAMPLE = 200_000;
+const SUBSAMPLE = 50_000;
 
 /**
  * Bins every column of X (all values must be finite; callers check). Deterministic for a seed.
