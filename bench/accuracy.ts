@@ -5,7 +5,7 @@
  * over all rows, one-step-ahead predictions from actual lags, MAE pooled over every test row, the
  * family with the lowest MAE chosen. The peer runs in .bench/venv (bench/python/requirements-speed.txt).
  *
- *   npx tsc -p bench/tsconfig.accuracy.json && node .bench/build/bench/accuracy.js [--no-peer]
+ *   npx tsc -p bench/tsconfig.accuracy.json && node .bench/build-accuracy/bench/accuracy.js [--no-peer]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,7 +27,7 @@ export interface AccuracyResult {
   dataset: string;
   rows: number;
   target: number;
-  ours: { family: string; mae: number; params: Record<string, number>; features: object; seconds: number; perFamily: Record<string, number> };
+  ours: { family: string; mae: number; params: Record<string, number>; features: object; seconds: number; perFamily: Record<string, number>; failed: Record<string, string> };
   seasonalNaive: number;
   lastValue: number;
   peer: PeerResult | { error: string } | null;
@@ -110,6 +110,7 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
     const { report } = runExperiment(series, { folds: 5, holdout: 0, seed: 0 });
     const seconds = (performance.now() - t0) / 1000;
     const perFamily = Object.fromEntries(report.families.filter((f) => f.best).map((f) => [f.family, f.best!.cv.mae]));
+    const failed = Object.fromEntries(report.families.filter((f) => !f.best).map((f) => [f.family, f.error ?? 'failed']));
     log(`${c.name}: scikit-learn`);
     const peer = options.noPeer ? null : runPeer(root, c);
     const h = Math.floor(series.dates.length / 6);
@@ -127,7 +128,7 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
       dataset: c.name,
       rows: series.dates.length,
       target: c.target,
-      ours: { family: report.chosen.family, mae: report.chosen.cv.mae, params: report.chosen.params, features: report.chosen.features, seconds, perFamily },
+      ours: { family: report.chosen.family, mae: report.chosen.cv.mae, params: report.chosen.params, features: report.chosen.features, seconds, perFamily, failed },
       seasonalNaive: report.baselines.cv.seasonalNaive.mae,
       lastValue: report.baselines.cv.lastValue.mae,
       peer,
@@ -159,7 +160,8 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
   lines.push('', 'Per family (ours / scikit-learn peer, CV MAE):');
   for (const r of results) {
     const p = r.peer && 'perFamily' in r.peer ? r.peer.perFamily : {};
-    lines.push(`- ${r.dataset}: ours ${Object.entries(r.ours.perFamily).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}; scikit-learn ${Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') || '-'}`);
+    const failed = Object.entries(r.ours.failed).map(([k, e]) => `${k} FAILED (${e})`);
+    lines.push(`- ${r.dataset}: ours ${[...Object.entries(r.ours.perFamily).map(([k, v]) => `${k} ${v.toFixed(1)}`), ...failed].join(', ')}; scikit-learn ${Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') || '-'}`);
   }
   return { results, markdown: lines.join('\n') };
 }
