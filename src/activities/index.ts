@@ -5,10 +5,12 @@ import { DatasetValidationError, type ColumnMap } from '../data/dataset';
 import { DataHashMismatchError, DvcFileError, verifyDataset } from '../data/dvc';
 import { RegistryActionError } from '../pipeline/registry';
 import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from '../ml';
+import { CrossValidationError } from '../ml/cv';
 import type { MlflowClient } from '../mlflow/client';
 import { MlflowError } from '../mlflow/errors';
 import { BundleIntegrityError } from '../pipeline/bundle';
-import { PipelineInputError, evaluateStep, splitStep, trainStep, validateStep } from '../pipeline/steps';
+import { PipelineInputError, evaluateStep, splitStep, validateStep } from '../pipeline/steps';
+import { trainOnThread } from '../pipeline/train-thread';
 import type {
   EvaluateResult,
   IngestResult,
@@ -48,6 +50,7 @@ const permanentErrors = [
   PipelineInputError,
   ForecastInputError,
   ForecasterFormatError,
+  CrossValidationError,
   ModelUnavailableError,
   BundleIntegrityError,
   RegistryActionError,
@@ -62,8 +65,10 @@ async function classify<T>(run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (err) {
+    // by class, or by name for errors re-created from the training thread
     const permanent =
-      permanentErrors.some((E) => err instanceof E) || (err instanceof MlflowError && !err.retryable);
+      permanentErrors.some((E) => err instanceof E || (err instanceof Error && err.name === E.name)) ||
+      (err instanceof MlflowError && !err.retryable);
     if (permanent && err instanceof Error) {
       throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
     }
@@ -98,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
 
     async trainModel(req: WorkRef & { seriesFile: string; split: SplitResult; input: TrainingPipelineInput }): Promise<TrainResult> {
       // the search reports progress; heartbeats make it visible (`temporal workflow describe`)
-      return classify(() => trainStep(req.seriesFile, req.split, req.input, workDir(req), (p) => heartbeat(p)));
+      return classify(() => trainOnThread({ seriesFile: req.seriesFile, split: req.split, options: req.input, outDir: workDir(req) }, (p) => heartbeat(p)));
     },
 
     /** Holdout metrics, baselines, and the production model scored on the same holdout. */

@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Config } from '../config';
 import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from './types';
 
@@ -39,7 +40,14 @@ export async function runTrainingPipeline(
     const poll = (async () => {
       while (!done) {
         try {
-          onProgress(await handle.query<PipelineProgress>('progress'), workflowId);
+          const progress = await handle.query<PipelineProgress>('progress');
+          // a long activity (the model search) reports its progress in heartbeats
+          const pending = (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads;
+          const beat = pending?.length ? defaultPayloadConverter.fromPayload<{ done?: number; total?: number; stage?: string }>(pending[0]!) : undefined;
+          if (progress.current && beat?.total) {
+            progress.currentDetail = `${beat.stage ?? ''} ${Math.round((100 * (beat.done ?? 0)) / beat.total)}%`;
+          }
+          onProgress(progress, workflowId);
         } catch {
           /* not started by a worker yet */
         }

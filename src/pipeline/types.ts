@@ -124,7 +124,10 @@ export interface PipelineProgress {
   steps: readonly PipelineStep[];
   completed: PipelineStep[];
   current: PipelineStep | null;
+  /** what the last completed step reported */
   detail: string;
+  /** progress of the running step, from its heartbeats (filled in by the client, not the workflow) */
+  currentDetail?: string;
 }
 
 /** Evaluation report written next to the model (an MLflow artifact). */

@@ -38,6 +38,8 @@ export async function createPipelineWorker(config: Config, log: Logger): Promise
     taskQueue: config.temporal.taskQueue,
     workflowsPath: path.join(__dirname, '..', 'workflows'),
     activities,
+    // send heartbeats (the training progress) at least every 2 s instead of up to a minute
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   return { worker, connection };
 }
