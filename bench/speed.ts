@@ -10,11 +10,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { COLS, TEST_ROWS, ensureData } from './speed-data';
 
 export interface SpeedBenchOptions {
-  /** Repository root (holds bench/ and .bench/); default: two levels above this file's build dir. */
+  /** Repository root (holds bench/ and .bench/); default: the nearest parent of this file that has bench/python/speed_sklearn.py. */
   readonly root?: string;
   /** Training sizes; default [10_000, 100_000], plus 1_000_000 when `million`. */
   readonly sizes?: readonly number[];
@@ -41,7 +41,7 @@ interface Measure {
 
 /** Runs the benchmark and returns a Markdown report. Throws if a child process fails. */
 export async function runSpeedBench(options: SpeedBenchOptions = {}): Promise<string> {
-  const root = options.root ?? resolve(__dirname, '..', '..', '..');
+  const root = options.root ?? findRoot(__dirname);
   const dir = join(root, '.bench');
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const runs = options.runs ?? 3;
@@ -93,6 +93,13 @@ export async function runSpeedBench(options: SpeedBenchOptions = {}): Promise<st
   const smallRuns = Math.max(runs, 9);
   row(`random forest (${mlrfTrees} trees)`, 2000, smallRuns, await ours('rf', 2000, smallRuns, { nTrees: mlrfTrees }), 'ml-random-forest 2.1.0', await ours('mlrf', 2000, 1, mlrfParams));
   return lines.join('\n');
+}
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'bench/python/speed_sklearn.py'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no bench/python/speed_sklearn.py above ${from}; pass options.root`);
+  }
 }
 
 function ensureVenv(root: string, log: (l: string) => void): string {
