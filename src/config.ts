@@ -36,6 +36,9 @@ const schema = z.object({
   STACK_START_TIMEOUT_SECONDS: positive(180),
 });
 
+/** Every environment variable the product reads. */
+export const configVariables = Object.keys(schema.shape);
+
 export interface Config {
   /** Folder for pids, logs, the Temporal SQLite file and MLflow's store and artifacts. */
   localDir: string;

@@ -1,9 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../src/config';
+import { freePort } from '../src/stack/processes';
 import { stackDown, stackUp } from '../src/stack/stack';
 import { createLogger } from '../src/logger';
 import { runTrainingPipeline } from '../src/pipeline/start';
@@ -150,6 +153,49 @@ describe('training pipeline end to end', () => {
       await server.close();
     }
   });
+
+  it('runs the API and the worker processes the compose file declares, natively', async () => {
+    const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command: string[]; environment: Record<string, string> }>;
+    };
+    const apiPort = await freePort();
+    // the compose environment, with the hosts and paths of this machine's test stack (loopback only)
+    const local = {
+      TEMPORAL_ADDRESS: stack.config.temporal.address,
+      MLFLOW_TRACKING_URI: mlflowUrl,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      ICECREAM_DATA: stack.config.dataPath,
+      ICECREAM_DVC_FILE: stack.config.dvcFile,
+      ICECREAM_LOCAL_DIR: path.join(stack.dir, 'processes'),
+      LOG_LEVEL: 'info',
+    };
+    const startService = (name: string) => {
+      const svc = compose.services[name]!;
+      const child = spawn(svc.command[0]!, svc.command.slice(1), { cwd: projectRoot, env: { ...process.env, ...svc.environment, ...local } });
+      let log = '';
+      child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, exited, log: () => log };
+    };
+    const api = startService('api');
+    const worker = startService('worker');
+    try {
+      let ready: Response | undefined;
+      for (let i = 0; i < 100 && ready?.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined);
+      }
+      expect(ready?.status, api.log()).toBe(200);
+      for (let i = 0; i < 100 && !worker.log().includes('worker started'); i++) await new Promise((r) => setTimeout(r, 200));
+      expect(worker.log()).toContain('worker started');
+    } finally {
+      api.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+    }
+    expect(await api.exited).toBe(0);
+    expect(await worker.exited).toBe(0);
+  }, 120_000);
 
   it('a second run registers version 2 and keeps production unless it is better', async () => {
     const second = await runTrainingPipeline(stack.config, input);
