@@ -1,6 +1,7 @@
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Config } from '../config';
+import { temporalConnectionOptions } from './temporal';
 import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from './types';
 
 /** The pipeline workflow failed; `cause` holds Temporal's failure chain. */
@@ -28,7 +29,7 @@ export async function runTrainingPipeline(
   onProgress: (p: PipelineProgress, workflowId: string) => void = () => undefined,
   workflowId = `training-${new Date().toISOString().replace(/[:.]/g, '-')}`,
 ): Promise<{ workflowId: string; result: TrainingPipelineResult }> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const handle = await client.workflow.start('trainingPipeline', {

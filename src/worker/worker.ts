@@ -6,6 +6,7 @@ import { japanColumns } from '../data/dataset';
 import type { Logger } from '../logger';
 import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-config';
 import { collectProvenance } from '../pipeline/provenance';
+import { temporalConnectionOptions } from '../pipeline/temporal';
 
 let runtimeInstalled = false;
 /** The Temporal SDK logs at this level (once per process; later calls are ignored). */
@@ -22,7 +23,7 @@ export function installTemporalLogging(level: LogLevel): void {
 export async function createPipelineWorker(config: Config, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
   const mlflow = mlflowClientFromConfig(config);
   await checkMlflowAtStart(mlflow, log);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const activities = createActivities({
     defaults: { dataPath: config.dataPath, dvcFile: config.dvcFile, columns: japanColumns },
     projectRoot,
