@@ -43,6 +43,22 @@ describe('binFeatures', () => {
     }
   });
 
+  it('takes quantile edges from a subsample of a large column and still maps every row exactly', () => {
+    const rng = mulberry32(2);
+    const n = 60_000;
+    const X = matrix(n, 1, Float64Array.from({ length: n }, () => rng() * 100));
+    const b = binFeatures(X, 255, 3);
+    expect(b.nBins[0]).toBe(255);
+    const counts = new Array<number>(255).fill(0);
+    for (let i = 0; i < n; i++) {
+      expect(b.codes[i]).toBe(binOf(b.edges[0]!, X.data[i]!));
+      counts[b.codes[i]!]!++;
+    }
+    // Sample quantiles: every bin holds about n / 255 = 235 rows.
+    for (const c of counts) expect(c).toBeGreaterThan(150);
+    expect(Array.from(binFeatures(X, 255, 3).edges[0]!)).toEqual(Array.from(b.edges[0]!));
+  });
+
   it('bins only the selected rows when given a row index', () => {
     const X = matrix(4, 1, Float64Array.from([5, 1, 7, 3]));
     const b = binFeatures(X, 255, 0, 'columns', Int32Array.from([1, 3]));

@@ -51,6 +51,15 @@ describe('fitGradientBoosting', () => {
     expect(back.predict(XTest)).toEqual(a.predict(XTest));
   });
 
+  it('grows the same depth-limited trees with and without a leaf limit (both histogram paths)', () => {
+    // maxLeafNodes <= 128 carries the root histogram from tree to tree; Infinity rebuilds it.
+    const limited = fitGradientBoosting(X, y, { maxDepth: 3, maxLeafNodes: 8, maxIter: 20, earlyStopping: false });
+    const unlimited = fitGradientBoosting(X, y, { maxDepth: 3, maxLeafNodes: Infinity, maxIter: 20, earlyStopping: false });
+    const a = limited.predict(XTest);
+    const b = unlimited.predict(XTest);
+    a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 9));
+  });
+
   it('predicts the training mean when no split is allowed', () => {
     const Xs = matrix(4, 1, Float64Array.from([1, 2, 3, 4]));
     const m = fitGradientBoosting(Xs, Float64Array.from([1, 2, 3, 6]), { minSamplesLeaf: 3, maxIter: 5 });
