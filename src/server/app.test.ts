@@ -90,6 +90,28 @@ describe('prediction API', () => {
     expect((await fetch(`${ready.url}/readyz`)).status).toBe(200);
   });
 
+  it('never answers 5xx to 300 random bodies (bounded fuzz on loopback)', async () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values: unknown[] = [null, true, 0, -1, 1e308, -1e308, 'x', '', '2015-02-30', '2015-13-01', '9999-12-31', '0000-01-01', [], {}, { a: 1 }, 'NaN', '2015-01-01T00:00:00Z'];
+    const pick = () => values[Math.floor(rand() * values.length)];
+    const bodies: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const shape = Math.floor(rand() * 5);
+      const row = { date: rand() < 0.8 ? `20${10 + Math.floor(rand() * 30)}-${String(1 + Math.floor(rand() * 14)).padStart(2, '0')}-01` : pick(), temperature: rand() < 0.7 ? rand() * 140 - 70 : pick() };
+      if (shape === 0) bodies.push(JSON.stringify(row));
+      else if (shape === 1) bodies.push(JSON.stringify({ rows: Array.from({ length: Math.floor(rand() * 4) }, () => row) }));
+      else if (shape === 2) bodies.push(JSON.stringify({ ...row, covariates: { [String(pick())]: pick() } }));
+      else if (shape === 3) bodies.push(JSON.stringify(pick()));
+      else bodies.push(JSON.stringify(row).slice(0, Math.floor(rand() * 30)));
+    }
+    for (const body of bodies) {
+      const res = await post(ready.url, body);
+      expect(res.status, body).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+  });
+
   it('answers 404 with a JSON error for an unknown route', async () => {
     const res = await fetch(`${ready.url}/v2/nothing`);
     expect(res.status).toBe(404);
