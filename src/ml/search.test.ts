@@ -22,6 +22,19 @@ describe('candidates', () => {
     expect(thin[6]!.params.alpha).toBe(1000);
   });
 
+  it('spreads each feature variant\'s random draws across the whole range', () => {
+    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}, { trend: false }] };
+    const c = candidates(space, 6, 'random', 5);
+    for (const variant of [0, 1]) {
+      const logs = c.filter((_, i) => i % 2 === variant).map((x) => Math.log10(x.params.alpha!));
+      // three draws, one per third of [-3, 3]
+      expect(logs[0]).toBeLessThan(-1);
+      expect(logs[1]).toBeGreaterThanOrEqual(-1.001);
+      expect(logs[1]).toBeLessThan(1.001);
+      expect(logs[2]).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
   it('samples a seeded random subset within the budget, the same for the same seed', () => {
     const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}] };
     const a = candidates(space, 8, 'auto', 42);

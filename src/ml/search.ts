@@ -94,9 +94,10 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function sample(range: ParamRange, rand: () => number): number {
+/** Draws from a range; `stratum` of `strata` restricts a continuous draw to that slice of the range. */
+function sample(range: ParamRange, rand: () => number, stratum = 0, strata = 1): number {
   if ('values' in range) return range.values[Math.floor(rand() * range.values.length)]!;
-  const u = rand();
+  const u = (stratum + rand()) / strata;
   let v = range.scale === 'log' ? Math.exp(Math.log(range.min) + u * (Math.log(range.max) - Math.log(range.min))) : range.min + u * (range.max - range.min);
   if (range.integer) v = Math.round(v);
   // 4 significant digits keep configs readable and serialized models short
@@ -138,11 +139,14 @@ export function candidates(space: SearchSpace, budget: number, strategy: 'grid' 
   const rand = seededRandom(seed);
   const out: { params: Record<string, number>; features: Partial<FeatureSpec> }[] = [];
   const seen = new Set<string>();
+  // each feature variant gets an equal share of the budget; within a variant the k-th draw of a
+  // continuous range comes from the k-th of `strata` slices, so even a small share spans the range
+  const strata = Math.max(1, Math.ceil(budget / variants.length));
   for (let tries = 0; out.length < budget && tries < budget * 20; tries++) {
-    // cycle through the feature variants so each gets a fair share of the budget
     const features = variants[out.length % variants.length]!;
+    const draw = Math.floor(out.length / variants.length);
     const params: Record<string, number> = {};
-    for (const n of names) params[n] = sample(space.params[n]!, rand);
+    for (const n of names) params[n] = sample(space.params[n]!, rand, tries < budget * 10 ? draw % strata : 0, tries < budget * 10 ? strata : 1);
     const key = JSON.stringify([params, features]);
     if (seen.has(key)) continue;
     seen.add(key);
