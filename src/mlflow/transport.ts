@@ -7,12 +7,22 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_ARTIFACT_TIMEOUT_MS = 600_000;
 
 export interface TransportOptions {
+  /** e.g. http://127.0.0.1:5000 (a path prefix such as https://host/mlflow is kept) */
   trackingUri: string;
+  /** with `password`: HTTP Basic auth (MLflow's basic-auth app); takes precedence over `token` */
   username?: string | undefined;
   password?: string | undefined;
+  /** `Authorization: Bearer <token>` (an OIDC proxy in front of MLflow) when no username/password */
   token?: string | undefined;
+  /** per JSON request; default 30 s */
   timeoutMs?: number | undefined;
+  /** per artifact upload or download; default 10 min */
   artifactTimeoutMs?: number | undefined;
+  /**
+   * the transport; tests pass `fakeTransport(...).http`. Default: an axios instance without
+   * keep-alive (see the constructor). A custom instance with keep-alive must close idle sockets
+   * before the server does (uvicorn: 5 s).
+   */
   http?: AxiosInstance | undefined;
 }
 
