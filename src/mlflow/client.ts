@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AxiosInstance } from 'axios';
 import { artifactPath, artifactUrlPath, ARTIFACTS_ROUTE, joinArtifactPath } from './artifact-uri';
 import { chunkBatch, type BatchInput } from './batch';
 import {
