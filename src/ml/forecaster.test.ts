@@ -105,6 +105,17 @@ describe('forecaster', () => {
     expect(p[1]!.prediction).toBeCloseTo(series.target[84]! + change, 3);
   });
 
+  it('handles weekly data: 52-week lags, a forecast two weeks past the history', () => {
+    const weekly = syntheticSeries(220, 'weekly', 9);
+    const f = fitForecaster(slice(weekly, 0, 200), { ...config, features: { anchor: 'level' } });
+    expect(f.features.lags).toContain(52);
+    const rows = [200, 201].map((t) => ({ date: weekly.dates[t]!, temperature: weekly.temperature[t]! }));
+    const p = forecast(f, slice(weekly, 0, 200), rows);
+    expect(p.map((x) => x.date)).toEqual([weekly.dates[200], weekly.dates[201]]);
+    const m = computeMetrics(weekly.target.subarray(200), backtest(f, weekly, 200).map((x) => x.prediction));
+    expect(m.mae).toBeLessThan(30);
+  });
+
   it('reports a family that is not wired in by name', () => {
     expect(() => fitForecaster(train, { ...config, family: 'prophet' as never })).toThrow(ModelUnavailableError);
   });
