@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fitForecaster, serializeForecaster } from '../ml';
 import { BundleIntegrityError, bundleFiles, readBundle, writeBundle } from './bundle';
-import { monthlyTestSeries } from './test-series';
+import { syntheticSeries } from '../ml/testing';
 
 describe('model bundle', () => {
   let dir: string;
-  const series = monthlyTestSeries();
+  const series = syntheticSeries(60);
   const forecaster = fitForecaster(series, { family: 'ridge', params: { alpha: 1 }, seed: 1, coverage: 0.9 });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-test-'));

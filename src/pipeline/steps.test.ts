@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dieboldMariano, type Metrics } from '../ml';
 import { writeSeries } from './series-file';
 import { PipelineInputError, promotionDecision, splitStep } from './steps';
-import { monthlyTestSeries } from './test-series';
+import { syntheticSeries } from '../ml/testing';
 
 const metrics = (mae: number): Metrics => ({ mae, rmse: mae, mape: 0, smape: 0, r2: 0, n: 24 });
 // paired holdout errors: the challenger's are clearly, or barely, smaller than the champion's
@@ -48,7 +48,7 @@ describe('promotion rule', () => {
 describe('split', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'split-test-'));
   const file = path.join(dir, 'series.json');
-  writeSeries(file, monthlyTestSeries(60));
+  writeSeries(file, syntheticSeries(60));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('keeps two seasons out by default', () => {

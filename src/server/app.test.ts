@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { fitForecaster } from '../ml';
-import { monthlyTestSeries } from '../pipeline/test-series';
+import { syntheticSeries } from '../ml/testing';
 import { createApp } from './app';
 import { ModelHolder, type ServingModel } from './model-holder';
 
-const series = monthlyTestSeries();
+const series = syntheticSeries(60);
 const model: ServingModel = {
   name: 'ice-cream-sales',
   version: '4',
@@ -49,7 +49,7 @@ describe('prediction API', () => {
     expect(body.prediction_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.interval.lower).toBeLessThan(body.prediction);
     expect(body.interval.upper).toBeGreaterThan(body.prediction);
-    // the synthetic series: sales ~ 300 + 25 * temperature + trend; January at 7 deg C is well below summer
+    // the synthetic series: sales ~ 200 + 12 * temperature + trend; 7 deg C sells less than 30 deg C
     const summer = (await (await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 30 }))).json()) as { prediction: number };
     expect(summer.prediction).toBeGreaterThan(body.prediction);
   });
