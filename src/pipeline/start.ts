@@ -57,6 +57,9 @@ export async function runTrainingPipeline(
     })();
     try {
       const result = (await handle.result()) as TrainingPipelineResult;
+      done = true;
+      await poll;
+      onProgress(await handle.query<PipelineProgress>('progress'), workflowId); // the final state: every step done
       return { workflowId, result };
     } catch (err) {
       if (err instanceof WorkflowFailedError) throw new PipelineFailedError(workflowId, rootCause(err), { cause: err });
