@@ -58,7 +58,7 @@ function cases(root: string): DatasetCase[] {
     { name: 'Japan ice cream, monthly (real)', file: join(root, 'data/japan_icecream_tokyo_monthly.csv'), columns: japanColumns, frequency: 'monthly', target: 41.5 },
     {
       name: 'UCI bike rentals, daily (real)',
-      file: resolve(root, '../shared/data/real/uci_bike_sharing_daily_2011_2012.csv'),
+      file: join(root, 'bench/data/uci_bike_sharing_daily_2011_2012.csv'),
       columns: bikeColumns,
       frequency: 'daily',
       target: 1050,
