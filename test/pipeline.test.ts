@@ -251,5 +251,16 @@ describe('training pipeline end to end', () => {
     expect(registry.history.at(-1)).toMatchObject({ by: 'bob', reason: 'complaints' });
     expect(registry.versions.find((v) => v.version === '1')?.tags['production.decision']).toBe('rollback');
     await expect(cli('promote', '99')).rejects.toThrow(/no version 99/);
+
+    // re-evaluate a stored version on a dataset
+    const evaluation = JSON.parse(await cli('evaluate', '--model', '2', '--data', stack.config.dataPath, '--json')) as {
+      version: string;
+      rows: number;
+      metrics: { mae: number };
+      baselines: { seasonalNaive: { mae: number } };
+    };
+    expect(evaluation.version).toBe('2');
+    expect(evaluation.rows).toBeGreaterThan(200);
+    expect(evaluation.metrics.mae).toBeLessThan(evaluation.baselines.seasonalNaive.mae);
   });
 });

@@ -1,7 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findLeakingCovariates, parseDataset, japanColumns, type ColumnMap } from '../data/dataset';
-import { MODEL_FAMILIES, serializeForecaster, type Metrics, type ModelFamily } from '../ml';
+import { loadConfig } from '../config';
+import { MODEL_FAMILIES, serializeForecaster, type Metrics, type ModelFamily, type Series } from '../ml';
+import { mlflowClientFromConfig } from '../mlflow/from-config';
+import { evaluateStoredVersion } from '../pipeline/reevaluate';
 import { runExperiment, type ExperimentOptions, type ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
 import { createProgress } from './progress';
@@ -26,6 +30,8 @@ export interface EvaluateCliOptions {
   json?: boolean;
   plots?: string;
   saveModel?: string;
+  /** re-evaluate this registered version instead of comparing families */
+  model?: string;
 }
 
 const positiveInt = (name: string) => (v: string) => {
@@ -114,7 +120,8 @@ export function formatReport(r: ExperimentReport, source: string): string {
  * Runs `icecream evaluate` with parsed options; writes the table (or JSON) to `out`, progress and
  * notes to `err`. Throws DatasetValidationError for bad data, CrossValidationError for too few rows.
  */
-export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<ExperimentReport> {
+/** Reads and validates the CSV the flags name; drops covariates that reproduce the target unless --covariates chose them. */
+async function loadSeries(o: EvaluateCliOptions, err: NodeJS.WritableStream): Promise<Series> {
   const text = await readFile(o.data, 'utf8');
   const header = (text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
   const columns = columnsFromOptions(o, header);
@@ -128,6 +135,11 @@ export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStr
       series = { ...series, covariates };
     }
   }
+  return series;
+}
+
+export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<ExperimentReport> {
+  const series = await loadSeries(o, err);
   const families = o.families?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const f of families ?? []) {
     if (!(MODEL_FAMILIES as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown family "${f}" (expected some of: ${MODEL_FAMILIES.join(', ')})`);
@@ -178,7 +190,33 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print the full report as JSON')
     .option('--plots <dir>', 'write SVG and PNG plots to this folder')
     .option('--save-model <file>', 'write the chosen forecaster (serialized, with checksum)')
+    .option('--model <version>', 'instead: re-evaluate this registered model version (from MLflow) on the data, one step ahead, next to the baselines')
     .action(async (o: EvaluateCliOptions) => {
-      await runEvaluate(o);
+      if (o.model) await runStoredEvaluate(o, o.model);
+      else await runEvaluate(o);
     });
+}
+
+/** `icecream evaluate --model VERSION --data FILE`: a stored version on any data. */
+async function runStoredEvaluate(o: EvaluateCliOptions, version: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const config = loadConfig();
+  const series = await loadSeries(o, process.stderr);
+  const r = await evaluateStoredVersion(mlflowClientFromConfig(config), config.mlflow.registeredModel, version, series, path.join(config.localDir, 'evaluate'));
+  if (o.json) {
+    out.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  out.write(
+    [
+      `${r.model} v${r.version} (${r.family}, run ${r.runId ?? '?'}) on ${o.data}: ${r.rows} rows ${r.from}..${r.to}, one step ahead`,
+      '',
+      `model (rows scored)             MAE     RMSE    MAPE%       R2`,
+      `${pad(`v${r.version} ${r.family}`, 26)}${metricCells(r.metrics)}`,
+      `${pad('naive: last value', 26)}${metricCells(r.baselines.lastValue)}`,
+      `${pad(`naive: seasonal (lag ${r.baselines.seasonalPeriod})`, 26)}${metricCells(r.baselines.seasonalNaive)}`,
+      '',
+      `interval: ${(r.coverage.nominal * 100).toFixed(0)}% nominal, ${(r.coverage.empirical * 100).toFixed(1)}% empirical coverage`,
+      '',
+    ].join('\n'),
+  );
 }
