@@ -5,7 +5,18 @@ import tseslint from 'typescript-eslint';
 // Folder boundaries from STYLE.md, enforced here rather than by review.
 const entryPoints = ['**/worker/main', '**/server/main', '**/cli/**'];
 const temporal = ['@temporalio/*'];
-const nodeIo = ['fs', 'fs/*', 'node:*', 'child_process', 'http', 'https', 'net', 'os', 'path', 'process'];
+const nodeIo = [
+  'fs',
+  'fs/*',
+  'node:*',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+];
 
 /** @param {string[]} groups @param {string} message */
 const forbid = (groups, message) => ({ group: groups, message });
@@ -22,14 +33,20 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use an `as const` object and a union type.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use an `as const` object and a union type.' },
+      ],
     },
   },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/worker/main.ts', 'src/server/main.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [forbid(entryPoints, 'Nothing imports the entry points.')] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [forbid(entryPoints, 'Nothing imports the entry points.')] },
+      ],
     },
   },
   {
@@ -40,7 +57,20 @@ export default tseslint.config(
         {
           patterns: [
             forbid([...temporal, ...nodeIo], 'src/ml is pure maths: no I/O, no Temporal.'),
-            forbid(['**/data/*', '**/mlflow/*', '**/activities/*', '**/workflows/*', '**/server/*', '**/stack/*', '**/config', '**/logger', ...entryPoints], 'src/ml depends on nothing else in the project.'),
+            forbid(
+              [
+                '**/data/*',
+                '**/mlflow/*',
+                '**/activities/*',
+                '**/workflows/*',
+                '**/server/*',
+                '**/stack/*',
+                '**/config',
+                '**/logger',
+                ...entryPoints,
+              ],
+              'src/ml depends on nothing else in the project.',
+            ),
           ],
         },
       ],
@@ -55,8 +85,21 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            forbid([...nodeIo, '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'], 'Workflow code runs in the deterministic sandbox.'),
-            { group: ['../*', '!../workflows/*'], allowTypeImports: true, message: 'Workflows import only types from outside src/workflows.' },
+            forbid(
+              [
+                ...nodeIo,
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                '@temporalio/testing',
+              ],
+              'Workflow code runs in the deterministic sandbox.',
+            ),
+            {
+              group: ['../*', '!../workflows/*'],
+              allowTypeImports: true,
+              message: 'Workflows import only types from outside src/workflows.',
+            },
           ],
         },
       ],
@@ -68,7 +111,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [forbid(temporal, 'The server never imports Temporal.'), forbid(entryPoints.filter((p) => p !== '**/server/main'), 'Nothing imports the entry points.')] },
+        {
+          patterns: [
+            forbid(temporal, 'The server never imports Temporal.'),
+            forbid(
+              entryPoints.filter((p) => p !== '**/server/main'),
+              'Nothing imports the entry points.',
+            ),
+          ],
+        },
       ],
     },
   },
@@ -76,12 +127,19 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config.ts reads process.env.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Only src/config.ts reads process.env.' },
+      ],
     },
   },
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off', 'no-restricted-properties': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      'no-restricted-properties': 'off',
+    },
   },
   { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -27,12 +27,26 @@ export interface AccuracyResult {
   dataset: string;
   rows: number;
   target: number;
-  ours: { family: string; mae: number; params: Record<string, number>; features: object; seconds: number; perFamily: Record<string, number>; failed: Record<string, string> };
+  ours: {
+    family: string;
+    mae: number;
+    params: Record<string, number>;
+    features: object;
+    seconds: number;
+    perFamily: Record<string, number>;
+    failed: Record<string, string>;
+  };
   seasonalNaive: number;
   lastValue: number;
   peer: PeerResult | { error: string } | null;
   /** selection-free check: choose on the rows before the last n/6, refit, score those rows once */
-  holdout: { rows: number; ours: { family: string; mae: number }; peer: { family: string; mae: number } | null; seasonalNaive: number; lastValue: number };
+  holdout: {
+    rows: number;
+    ours: { family: string; mae: number };
+    peer: { family: string; mae: number } | null;
+    seasonalNaive: number;
+    lastValue: number;
+  };
 }
 
 interface PeerResult {
@@ -55,7 +69,13 @@ export interface AccuracyBenchOptions {
 
 function cases(root: string): DatasetCase[] {
   return [
-    { name: 'Japan ice cream, monthly (real)', file: join(root, 'data/japan_icecream_tokyo_monthly.csv'), columns: japanColumns, frequency: 'monthly', target: 41.5 },
+    {
+      name: 'Japan ice cream, monthly (real)',
+      file: join(root, 'data/japan_icecream_tokyo_monthly.csv'),
+      columns: japanColumns,
+      frequency: 'monthly',
+      target: 41.5,
+    },
     {
       name: 'UCI bike rentals, daily (real)',
       file: join(root, 'bench/data/uci_bike_sharing_daily_2011_2012.csv'),
@@ -69,22 +89,43 @@ function cases(root: string): DatasetCase[] {
 function runPeer(root: string, c: DatasetCase, holdout = 0): PeerResult | { error: string } {
   const python = join(root, '.bench/venv/bin/python');
   if (!existsSync(python)) {
-    const mk = spawnSync('python3', ['-m', 'venv', join(root, '.bench/venv')], { stdio: 'inherit' });
-    const pip = mk.status === 0 ? spawnSync(join(root, '.bench/venv/bin/pip'), ['install', '--quiet', '-r', join(root, 'bench/python/requirements-speed.txt')], { stdio: 'inherit' }) : mk;
+    const mk = spawnSync('python3', ['-m', 'venv', join(root, '.bench/venv')], {
+      stdio: 'inherit',
+    });
+    const pip =
+      mk.status === 0
+        ? spawnSync(
+            join(root, '.bench/venv/bin/pip'),
+            ['install', '--quiet', '-r', join(root, 'bench/python/requirements-speed.txt')],
+            { stdio: 'inherit' },
+          )
+        : mk;
     if (pip.status !== 0) return { error: 'could not create .bench/venv' };
   }
   const args = [
     join(root, 'bench/python/accuracy_sklearn.py'),
-    '--data', c.file,
-    '--date-col', c.columns.date,
-    '--target-col', c.columns.target,
-    '--temp-col', c.columns.temperature,
-    '--temp-scale', String(c.columns.temperatureScale ?? 1),
-    '--covariates', (c.columns.covariates ?? []).join(','),
-    '--frequency', c.frequency,
-    '--holdout', String(holdout),
+    '--data',
+    c.file,
+    '--date-col',
+    c.columns.date,
+    '--target-col',
+    c.columns.target,
+    '--temp-col',
+    c.columns.temperature,
+    '--temp-scale',
+    String(c.columns.temperatureScale ?? 1),
+    '--covariates',
+    (c.columns.covariates ?? []).join(','),
+    '--frequency',
+    c.frequency,
+    '--holdout',
+    String(holdout),
   ];
-  const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, maxBuffer: 1 << 24 });
+  const r = spawnSync(python, args, {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) return { error: `scikit-learn peer failed: ${r.stderr.slice(-500)}` };
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
     chosen: string;
@@ -95,11 +136,20 @@ function runPeer(root: string, c: DatasetCase, holdout = 0): PeerResult | { erro
     holdout: { mae: number } | null;
   };
   const perFamily = Object.fromEntries(Object.entries(out.families).map(([k, v]) => [k, v.mae]));
-  return { family: out.chosen, mae: out.mae, perFamily, sklearn: out.sklearn, seconds: out.seconds, holdout: out.holdout };
+  return {
+    family: out.chosen,
+    mae: out.mae,
+    perFamily,
+    sklearn: out.sklearn,
+    seconds: out.seconds,
+    holdout: out.holdout,
+  };
 }
 
 /** Runs the accuracy benchmark; returns the per-dataset results and a Markdown table. */
-export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise<{ results: AccuracyResult[]; markdown: string }> {
+export async function benchAccuracy(
+  options: AccuracyBenchOptions = {},
+): Promise<{ results: AccuracyResult[]; markdown: string }> {
   const root = options.root ?? resolve(__dirname, '..', '..', '..');
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const results: AccuracyResult[] = [];
@@ -109,8 +159,12 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
     const t0 = performance.now();
     const { report } = runExperiment(series, { folds: 5, holdout: 0, seed: 0 });
     const seconds = (performance.now() - t0) / 1000;
-    const perFamily = Object.fromEntries(report.families.filter((f) => f.best).map((f) => [f.family, f.best!.cv.mae]));
-    const failed = Object.fromEntries(report.families.filter((f) => !f.best).map((f) => [f.family, f.error ?? 'failed']));
+    const perFamily = Object.fromEntries(
+      report.families.filter((f) => f.best).map((f) => [f.family, f.best!.cv.mae]),
+    );
+    const failed = Object.fromEntries(
+      report.families.filter((f) => !f.best).map((f) => [f.family, f.error ?? 'failed']),
+    );
     log(`${c.name}: scikit-learn`);
     const peer = options.noPeer ? null : runPeer(root, c);
     const h = Math.floor(series.dates.length / 6);
@@ -121,14 +175,25 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
       holdout: {
         rows: h,
         ours: { family: held.chosen.family, mae: held.holdout!.metrics.mae },
-        peer: peerHeld && 'holdout' in peerHeld && peerHeld.holdout ? { family: peerHeld.family, mae: peerHeld.holdout.mae } : null,
+        peer:
+          peerHeld && 'holdout' in peerHeld && peerHeld.holdout
+            ? { family: peerHeld.family, mae: peerHeld.holdout.mae }
+            : null,
         seasonalNaive: held.baselines.holdout!.seasonalNaive.mae,
         lastValue: held.baselines.holdout!.lastValue.mae,
       },
       dataset: c.name,
       rows: series.dates.length,
       target: c.target,
-      ours: { family: report.chosen.family, mae: report.chosen.cv.mae, params: report.chosen.params, features: report.chosen.features, seconds, perFamily, failed },
+      ours: {
+        family: report.chosen.family,
+        mae: report.chosen.cv.mae,
+        params: report.chosen.params,
+        features: report.chosen.features,
+        seconds,
+        perFamily,
+        failed,
+      },
       seasonalNaive: report.baselines.cv.seasonalNaive.mae,
       lastValue: report.baselines.cv.lastValue.mae,
       peer,
@@ -143,7 +208,7 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
   for (const r of results) {
     const p = r.peer && 'mae' in r.peer ? r.peer : null;
     lines.push(
-      `| ${r.dataset} | ${r.rows} | ${r.ours.family} | ${r.ours.mae.toFixed(1)} | <= ${r.target} | ${p ? `${p.family} (${p.sklearn})` : (r.peer as { error: string } | null)?.error ?? 'skipped'} | ${p ? p.mae.toFixed(1) : '-'} | ${r.seasonalNaive.toFixed(1)} | ${r.lastValue.toFixed(1)} | ${r.ours.seconds.toFixed(1)} | ${p ? p.seconds.toFixed(1) : '-'} |`,
+      `| ${r.dataset} | ${r.rows} | ${r.ours.family} | ${r.ours.mae.toFixed(1)} | <= ${r.target} | ${p ? `${p.family} (${p.sklearn})` : ((r.peer as { error: string } | null)?.error ?? 'skipped')} | ${p ? p.mae.toFixed(1) : '-'} | ${r.seasonalNaive.toFixed(1)} | ${r.lastValue.toFixed(1)} | ${r.ours.seconds.toFixed(1)} | ${p ? p.seconds.toFixed(1) : '-'} |`,
     );
   }
   lines.push(
@@ -155,13 +220,21 @@ export async function benchAccuracy(options: AccuracyBenchOptions = {}): Promise
   );
   for (const r of results) {
     const h = r.holdout;
-    lines.push(`| ${r.dataset} | ${h.rows} | ${h.ours.family} | ${h.ours.mae.toFixed(1)} | ${h.peer?.family ?? '-'} | ${h.peer ? h.peer.mae.toFixed(1) : '-'} | ${h.seasonalNaive.toFixed(1)} | ${h.lastValue.toFixed(1)} |`);
+    lines.push(
+      `| ${r.dataset} | ${h.rows} | ${h.ours.family} | ${h.ours.mae.toFixed(1)} | ${h.peer?.family ?? '-'} | ${h.peer ? h.peer.mae.toFixed(1) : '-'} | ${h.seasonalNaive.toFixed(1)} | ${h.lastValue.toFixed(1)} |`,
+    );
   }
   lines.push('', 'Per family (ours / scikit-learn peer, CV MAE):');
   for (const r of results) {
     const p = r.peer && 'perFamily' in r.peer ? r.peer.perFamily : {};
     const failed = Object.entries(r.ours.failed).map(([k, e]) => `${k} FAILED (${e})`);
-    lines.push(`- ${r.dataset}: ours ${[...Object.entries(r.ours.perFamily).map(([k, v]) => `${k} ${v.toFixed(1)}`), ...failed].join(', ')}; scikit-learn ${Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') || '-'}`);
+    lines.push(
+      `- ${r.dataset}: ours ${[...Object.entries(r.ours.perFamily).map(([k, v]) => `${k} ${v.toFixed(1)}`), ...failed].join(', ')}; scikit-learn ${
+        Object.entries(p)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ') || '-'
+      }`,
+    );
   }
   return { results, markdown: lines.join('\n') };
 }

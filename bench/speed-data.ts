@@ -4,7 +4,15 @@
  * same numbers. Written once per size to .bench/ as float64 little-endian:
  * X_train, y_train, X_test, y_test.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { matrix } from '../src/ml/matrix';
 import type { Matrix } from '../src/ml/matrix';
@@ -30,7 +38,12 @@ export function friedman20(rows: number, seed: number): { X: Matrix; y: Float64A
     const x = X.subarray(i * COLS, i * COLS + 5);
     // Box-Muller from two uniforms in (0, 1].
     const noise = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    y[i] = 10 * Math.sin(Math.PI * x[0]! * x[1]!) + 20 * (x[2]! - 0.5) ** 2 + 10 * x[3]! + 5 * x[4]! + noise;
+    y[i] =
+      10 * Math.sin(Math.PI * x[0]! * x[1]!) +
+      20 * (x[2]! - 0.5) ** 2 +
+      10 * x[3]! +
+      5 * x[4]! +
+      noise;
   }
   return { X: matrix(rows, COLS, X), y };
 }

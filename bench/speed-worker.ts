@@ -42,7 +42,8 @@ function main(): void {
       pred = m.predict(d.XTest);
     } else if (model === 'mlrf') {
       const X: number[][] = [];
-      for (let i = 0; i < rows; i++) X.push(Array.from(d.X.data.subarray(i * COLS, (i + 1) * COLS)));
+      for (let i = 0; i < rows; i++)
+        X.push(Array.from(d.X.data.subarray(i * COLS, (i + 1) * COLS)));
       const m = new RandomForestRegression({ ...seeded, seed: r + 3, noOOB: true });
       const t1 = performance.now();
       c0 = process.cpuUsage();
@@ -50,7 +51,8 @@ function main(): void {
       times.push((performance.now() - t1) / 1000);
       cpu.push(cpuSince());
       const XT: number[][] = [];
-      for (let i = 0; i < d.yTest.length; i++) XT.push(Array.from(d.XTest.data.subarray(i * COLS, (i + 1) * COLS)));
+      for (let i = 0; i < d.yTest.length; i++)
+        XT.push(Array.from(d.XTest.data.subarray(i * COLS, (i + 1) * COLS)));
       pred = m.predict(XT);
     } else {
       throw new Error(`unknown model ${model}`);

@@ -45,60 +45,144 @@ export async function runSpeedBench(options: SpeedBenchOptions = {}): Promise<st
   const dir = join(root, '.bench');
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const runs = options.runs ?? 3;
-  const sizes = options.sizes ?? (options.million ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]);
+  const sizes =
+    options.sizes ?? (options.million ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]);
   const trees = options.forestTrees ?? 10;
   const mlrfTrees = options.mlrfTrees ?? 10;
   const python = ensureVenv(root, log);
   const worker = join(__dirname, 'speed-worker.js');
 
   const ours = (model: string, rows: number, r: number, params: object): Promise<Measure> =>
-    runChild(process.execPath, ['--max-old-space-size=4096', worker, model, ensureData(dir, rows), String(rows), String(r), JSON.stringify(params)], process.env, `${model} ${rows}`);
+    runChild(
+      process.execPath,
+      [
+        '--max-old-space-size=4096',
+        worker,
+        model,
+        ensureData(dir, rows),
+        String(rows),
+        String(r),
+        JSON.stringify(params),
+      ],
+      process.env,
+      `${model} ${rows}`,
+    );
   const sk = (model: string, rows: number, r: number, params: object): Promise<Measure> =>
     runChild(
       python,
-      [join(root, 'bench/python/speed_sklearn.py'), '--data', ensureData(dir, rows), '--rows', String(rows), '--test', String(TEST_ROWS), '--cols', String(COLS), '--model', model, '--runs', String(r), '--params', JSON.stringify(params)],
+      [
+        join(root, 'bench/python/speed_sklearn.py'),
+        '--data',
+        ensureData(dir, rows),
+        '--rows',
+        String(rows),
+        '--test',
+        String(TEST_ROWS),
+        '--cols',
+        String(COLS),
+        '--model',
+        model,
+        '--runs',
+        String(r),
+        '--params',
+        JSON.stringify(params),
+      ],
       { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
       `sklearn ${model} ${rows}`,
     );
 
   const lines: string[] = [];
-  lines.push(`Friedman #1 with ${COLS} features (5 informative), test MAE on ${TEST_ROWS} held-out rows (mean over the N runs, run r seeded r on both sides); one thread; median wall-clock and CPU fit seconds of N runs (CPU time is the steadier figure on a shared machine); peak RSS of the measuring process.`, '');
-  lines.push('| model | rows | N | peer | ours (s) | peer (s) | ours / peer | ours CPU (s) | peer CPU (s) | CPU ours / peer | MAE ours | MAE peer | RSS ours (MB) | RSS peer (MB) |');
+  lines.push(
+    `Friedman #1 with ${COLS} features (5 informative), test MAE on ${TEST_ROWS} held-out rows (mean over the N runs, run r seeded r on both sides); one thread; median wall-clock and CPU fit seconds of N runs (CPU time is the steadier figure on a shared machine); peak RSS of the measuring process.`,
+    '',
+  );
+  lines.push(
+    '| model | rows | N | peer | ours (s) | peer (s) | ours / peer | ours CPU (s) | peer CPU (s) | CPU ours / peer | MAE ours | MAE peer | RSS ours (MB) | RSS peer (MB) |',
+  );
   lines.push('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const row = (name: string, rows: number, r: number, a: Measure, peer: string, b: Measure | null): void => {
+  const row = (
+    name: string,
+    rows: number,
+    r: number,
+    a: Measure,
+    peer: string,
+    b: Measure | null,
+  ): void => {
     const ma = median(a.times);
     const ca = median(a.cpu);
-    const ratio = (x: number, y: number): string => (x / y < 0.01 ? (x / y).toExponential(2) : (x / y).toFixed(3));
+    const ratio = (x: number, y: number): string =>
+      x / y < 0.01 ? (x / y).toExponential(2) : (x / y).toFixed(3);
     const peerCells = b
-      ? [median(b.times).toFixed(3), ratio(ma, median(b.times)), null, median(b.cpu).toFixed(3), ratio(ca, median(b.cpu)), b.mae.toFixed(4), b.maxRssMB.toFixed(0)]
+      ? [
+          median(b.times).toFixed(3),
+          ratio(ma, median(b.times)),
+          null,
+          median(b.cpu).toFixed(3),
+          ratio(ca, median(b.cpu)),
+          b.mae.toFixed(4),
+          b.maxRssMB.toFixed(0),
+        ]
       : ['not run', '', null, '', '', '', ''];
     const [pt, pr, , pc, pcr, pm, prss] = peerCells;
-    lines.push(`| ${name} | ${rows.toLocaleString('en-US')} | ${r} | ${peer} | ${ma.toFixed(3)} | ${pt} | ${pr} | ${ca.toFixed(3)} | ${pc} | ${pcr} | ${a.mae.toFixed(4)} | ${pm} | ${a.maxRssMB.toFixed(0)} | ${prss} |`);
+    lines.push(
+      `| ${name} | ${rows.toLocaleString('en-US')} | ${r} | ${peer} | ${ma.toFixed(3)} | ${pt} | ${pr} | ${ca.toFixed(3)} | ${pc} | ${pcr} | ${a.mae.toFixed(4)} | ${pm} | ${a.maxRssMB.toFixed(0)} | ${prss} |`,
+    );
     log(lines[lines.length - 1]!);
   };
 
   for (const rows of sizes) {
     const r = rows >= 1_000_000 ? 1 : runs;
     log(`random forest, ${rows} rows, ${trees} trees`);
-    const forestPeer = rows < 1_000_000 || options.millionForestPeer ? await sk('rf', rows, r, { n_estimators: trees }) : null;
-    row(`random forest (${trees} trees)`, rows, r, await ours('rf', rows, r, { nTrees: trees }), 'scikit-learn RandomForestRegressor', forestPeer);
+    const forestPeer =
+      rows < 1_000_000 || options.millionForestPeer
+        ? await sk('rf', rows, r, { n_estimators: trees })
+        : null;
+    row(
+      `random forest (${trees} trees)`,
+      rows,
+      r,
+      await ours('rf', rows, r, { nTrees: trees }),
+      'scikit-learn RandomForestRegressor',
+      forestPeer,
+    );
     log(`gradient boosting, ${rows} rows`);
     const g = await ours('gbm', rows, r, {});
     const h = await sk('hgb', rows, r, {});
-    row('gradient boosting (defaults)', rows, r, g, `scikit-learn HistGradientBoostingRegressor (${h.n_iter ?? '?'} iter)`, h);
+    row(
+      'gradient boosting (defaults)',
+      rows,
+      r,
+      g,
+      `scikit-learn HistGradientBoostingRegressor (${h.n_iter ?? '?'} iter)`,
+      h,
+    );
   }
   log(`random forest vs ml-random-forest, 2000 rows, ${mlrfTrees} trees`);
-  const mlrfParams = { nEstimators: mlrfTrees, maxFeatures: COLS, replacement: false, useSampleBagging: true, seed: 3 };
+  const mlrfParams = {
+    nEstimators: mlrfTrees,
+    maxFeatures: COLS,
+    replacement: false,
+    useSampleBagging: true,
+    seed: 3,
+  };
   // Ours takes milliseconds here: more runs so that the median is a warmed-up fit, not JIT compilation.
   const smallRuns = Math.max(runs, 9);
-  row(`random forest (${mlrfTrees} trees)`, 2000, smallRuns, await ours('rf', 2000, smallRuns, { nTrees: mlrfTrees }), 'ml-random-forest 2.1.0', await ours('mlrf', 2000, 1, mlrfParams));
+  row(
+    `random forest (${mlrfTrees} trees)`,
+    2000,
+    smallRuns,
+    await ours('rf', 2000, smallRuns, { nTrees: mlrfTrees }),
+    'ml-random-forest 2.1.0',
+    await ours('mlrf', 2000, 1, mlrfParams),
+  );
   return lines.join('\n');
 }
 
 function findRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'bench/python/speed_sklearn.py'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no bench/python/speed_sklearn.py above ${from}; pass options.root`);
+    if (dirname(dir) === dir)
+      throw new Error(`no bench/python/speed_sklearn.py above ${from}; pass options.root`);
   }
 }
 
@@ -111,12 +195,22 @@ function ensureVenv(root: string, log: (l: string) => void): string {
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with status ${r.status}`);
   };
   run('python3', ['-m', 'venv', join(root, '.bench/venv')]);
-  run(join(root, '.bench/venv/bin/pip'), ['install', '--quiet', '-r', join(root, 'bench/python/requirements-speed.txt')]);
+  run(join(root, '.bench/venv/bin/pip'), [
+    'install',
+    '--quiet',
+    '-r',
+    join(root, 'bench/python/requirements-speed.txt'),
+  ]);
   return python;
 }
 
 /** Runs one measuring child process and parses the JSON line it prints last. */
-function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Measure> {
+function runChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  what: string,
+): Promise<Measure> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
   });
 
   it('strips a trailing slash from the tracking URI', () => {
-    expect(loadConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.example.com/' }).mlflow.trackingUri).toBe('https://mlflow.example.com');
+    expect(
+      loadConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.example.com/' }).mlflow.trackingUri,
+    ).toBe('https://mlflow.example.com');
   });
 });

@@ -6,8 +6,10 @@ export const projectRoot = path.resolve(__dirname, '..');
 
 const emptyAsUnset = (v: unknown): unknown => (v === '' ? undefined : v);
 // Defaults sit inside the preprocess so that an empty string falls back to them.
-const port = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback));
-const positive = (fallback: number) => z.preprocess(emptyAsUnset, z.coerce.number().positive().default(fallback));
+const port = (fallback: number) =>
+  z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback));
+const positive = (fallback: number) =>
+  z.preprocess(emptyAsUnset, z.coerce.number().positive().default(fallback));
 const text = (fallback: string) => z.preprocess(emptyAsUnset, z.string().min(1).default(fallback));
 const optionalText = z.preprocess(emptyAsUnset, z.string().min(1).optional());
 
@@ -32,7 +34,10 @@ const schema = z.object({
   API_HOST: text('127.0.0.1'),
   API_PORT: port(8080),
   MODEL_REFRESH_SECONDS: positive(30),
-  LOG_LEVEL: z.preprocess(emptyAsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUnset,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
   STACK_START_TIMEOUT_SECONDS: positive(180),
 });
 
@@ -99,7 +104,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     mlflow: {
       port: e.MLFLOW_PORT,
-      trackingUri: (e.MLFLOW_TRACKING_URI ?? `http://127.0.0.1:${e.MLFLOW_PORT}`).replace(/\/+$/, ''),
+      trackingUri: (e.MLFLOW_TRACKING_URI ?? `http://127.0.0.1:${e.MLFLOW_PORT}`).replace(
+        /\/+$/,
+        '',
+      ),
       username: e.MLFLOW_TRACKING_USERNAME,
       password: e.MLFLOW_TRACKING_PASSWORD,
       token: e.MLFLOW_TRACKING_TOKEN,
@@ -109,6 +117,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     api: { host: e.API_HOST, port: e.API_PORT, modelRefreshSeconds: e.MODEL_REFRESH_SECONDS },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,
-    childEnv: { ...env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1', DVC_NO_ANALYTICS: '1' },
+    childEnv: {
+      ...env,
+      MLFLOW_DISABLE_TELEMETRY: 'true',
+      DO_NOT_TRACK: '1',
+      DVC_NO_ANALYTICS: '1',
+    },
   };
 }

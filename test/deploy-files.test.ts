@@ -14,7 +14,9 @@ interface Service {
   ports?: string[];
   depends_on?: string[] | Record<string, { condition: string }>;
 }
-const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
 const dockerfile = fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
 const ours = Object.entries(compose.services).filter(([, s]) => s.build === '.');
 
@@ -25,7 +27,9 @@ describe('docker-compose.yml', () => {
       else expect(s.build, `${name} has neither image nor build`).toBeDefined();
     }
     const mlflow = fs.readFileSync(path.join(projectRoot, 'deploy', 'mlflow.Dockerfile'), 'utf8');
-    const pinned = /mlflow==([\d.]+)/.exec(fs.readFileSync(path.join(projectRoot, 'python-tools.in'), 'utf8'))?.[1];
+    const pinned = /mlflow==([\d.]+)/.exec(
+      fs.readFileSync(path.join(projectRoot, 'python-tools.in'), 'utf8'),
+    )?.[1];
     expect(mlflow).toContain(`mlflow:v${pinned}`); // the same MLflow as the local stack
   });
 
@@ -34,13 +38,17 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of ours) {
       const [bin, file] = s.command as string[];
       expect(bin, name).toBe('node');
-      expect(fs.existsSync(path.join(projectRoot, file!)), `${name}: ${file} (run npm run build)`).toBe(true);
+      expect(
+        fs.existsSync(path.join(projectRoot, file!)),
+        `${name}: ${file} (run npm run build)`,
+      ).toBe(true);
     }
   });
 
   it('gives our services only variables the config knows', () => {
     for (const [name, s] of ours) {
-      for (const key of Object.keys(s.environment ?? {})) expect(configVariables, `${name}: ${key}`).toContain(key);
+      for (const key of Object.keys(s.environment ?? {}))
+        expect(configVariables, `${name}: ${key}`).toContain(key);
     }
   });
 
@@ -56,7 +64,8 @@ describe('docker-compose.yml', () => {
   it('keeps secrets out of the file: passwords come from the environment', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (/PASSWORD|SECRET|PWD/.test(key)) expect(String(value), `${name}: ${key}`).toMatch(/^\$\{[A-Z_]+:-local-only-change-me\}$/);
+        if (/PASSWORD|SECRET|PWD/.test(key))
+          expect(String(value), `${name}: ${key}`).toMatch(/^\$\{[A-Z_]+:-local-only-change-me\}$/);
       }
     }
   });
@@ -73,7 +82,8 @@ describe('Dockerfile', () => {
 
   it('copies only files that exist', () => {
     for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
-      for (const src of m[1]!.split(/\s+/)) expect(fs.existsSync(path.join(projectRoot, src)), src).toBe(true);
+      for (const src of m[1]!.split(/\s+/))
+        expect(fs.existsSync(path.join(projectRoot, src)), src).toBe(true);
     }
   });
 

@@ -9,5 +9,9 @@ import { ensureTools } from '../src/stack/tools';
 export default async function setup(): Promise<void> {
   const config = loadConfig();
   const tools = await ensureTools(config.toolsDir, config.python, (m) => console.log(m));
-  await ensureDataset(new Dvc(tools.dvc, projectRoot, config.childEnv), config.dataPath, config.dvcFile);
+  await ensureDataset(
+    new Dvc(tools.dvc, projectRoot, config.childEnv),
+    config.dataPath,
+    config.dvcFile,
+  );
 }

@@ -20,7 +20,12 @@ const run = promisify(execFile);
 // End to end on real components: Temporal dev server + MLflow server (pinned, from .tools/) on
 // free ports in a temporary folder, the real worker, the real HTTP server.
 // a small search keeps the test quick; the full search is the default
-const input = { seed: 7, families: ['ridge', 'lasso'] as ('ridge' | 'lasso')[], budget: 3, folds: 3 };
+const input = {
+  seed: 7,
+  families: ['ridge', 'lasso'] as ('ridge' | 'lasso')[],
+  budget: 3,
+  folds: 3,
+};
 
 describe('training pipeline end to end', () => {
   let stack: TestStack;
@@ -30,7 +35,9 @@ describe('training pipeline end to end', () => {
   let mlflowUrl: string;
 
   const mlflowGet = async <T>(path: string, params: Record<string, string>): Promise<T> => {
-    const res = await fetch(`${mlflowUrl}/api/2.0/mlflow/${path}?${new URLSearchParams(params).toString()}`);
+    const res = await fetch(
+      `${mlflowUrl}/api/2.0/mlflow/${path}?${new URLSearchParams(params).toString()}`,
+    );
     expect(res.status, `${path} ${await res.clone().text()}`).toBe(200);
     return (await res.json()) as T;
   };
@@ -47,7 +54,9 @@ describe('training pipeline end to end', () => {
       await connection.close();
     };
     const steps: string[] = [];
-    ({ workflowId, result } = await runTrainingPipeline(stack.config, input, (p) => steps.push(...p.completed)));
+    ({ workflowId, result } = await runTrainingPipeline(stack.config, input, (p) =>
+      steps.push(...p.completed),
+    ));
     expect(steps).toContain('ingest');
   });
 
@@ -62,20 +71,33 @@ describe('training pipeline end to end', () => {
     expect(result.metrics.mae).toBeGreaterThan(0);
     expect(result.metrics.mae).toBeLessThan(result.baselines.seasonalNaive.mae);
     expect(result.register.version).toBe('1');
-    expect(result.promote).toMatchObject({ promoted: true, productionVersion: '1', previousVersion: null });
+    expect(result.promote).toMatchObject({
+      promoted: true,
+      productionVersion: '1',
+      previousVersion: null,
+    });
   });
 
   it('records the run with params, metrics and provenance tags in MLflow', async () => {
-    const { run } = await mlflowGet<{ run: { info: { status: string }; data: { metrics: { key: string; value: number }[]; params: { key: string; value: string }[]; tags: { key: string; value: string }[] } } }>(
-      'runs/get',
-      { run_id: result.register.runId },
-    );
+    const { run } = await mlflowGet<{
+      run: {
+        info: { status: string };
+        data: {
+          metrics: { key: string; value: number }[];
+          params: { key: string; value: string }[];
+          tags: { key: string; value: string }[];
+        };
+      };
+    }>('runs/get', { run_id: result.register.runId });
     expect(run.info.status).toBe('FINISHED');
     const metric = (k: string) => run.data.metrics.find((m) => m.key === k)?.value;
     const tag = (k: string) => run.data.tags.find((t) => t.key === k)?.value;
     expect(metric('holdout_mae')).toBeCloseTo(result.metrics.mae, 6);
     expect(metric('holdout_rmse')).toBeCloseTo(result.metrics.rmse, 6);
-    expect(metric('baseline_seasonal_naive_mae')).toBeCloseTo(result.baselines.seasonalNaive.mae, 6);
+    expect(metric('baseline_seasonal_naive_mae')).toBeCloseTo(
+      result.baselines.seasonalNaive.mae,
+      6,
+    );
     expect(['ridge', 'lasso']).toContain(run.data.params.find((p) => p.key === 'family')?.value);
     expect(metric('cv_mae')).toBeGreaterThan(0);
     expect(tag('mlflow.note.content')).toContain('holdout');
@@ -88,31 +110,64 @@ describe('training pipeline end to end', () => {
     const search = await fetch(`${mlflowUrl}/api/2.0/mlflow/runs/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ experiment_ids: [result.register.experimentId], filter: `tags.mlflow.parentRunId = '${result.register.runId}'` }),
+      body: JSON.stringify({
+        experiment_ids: [result.register.experimentId],
+        filter: `tags.mlflow.parentRunId = '${result.register.runId}'`,
+      }),
     });
-    const { runs } = (await search.json()) as { runs: { info: { run_name: string }; data: { metrics: { key: string; step: number }[] } }[] };
+    const { runs } = (await search.json()) as {
+      runs: { info: { run_name: string }; data: { metrics: { key: string; step: number }[] } }[];
+    };
     expect(runs.map((r) => r.info.run_name).sort()).toEqual(['lasso', 'ridge']);
     const folds = runs[0]!.data.metrics.filter((m) => m.key === 'fold_mae');
     expect(folds).toHaveLength(1); // runs/search returns the latest value per key
-    const { run } = await mlflowGet<{ run: { inputs: { dataset_inputs: { dataset: { digest: string; name: string }; tags: { key: string; value: string }[] }[] } } }>('runs/get', {
+    const { run } = await mlflowGet<{
+      run: {
+        inputs: {
+          dataset_inputs: {
+            dataset: { digest: string; name: string };
+            tags: { key: string; value: string }[];
+          }[];
+        };
+      };
+    }>('runs/get', {
       run_id: result.register.runId,
     });
-    const contexts = run.inputs.dataset_inputs.map((d) => d.tags.find((t) => t.key === 'mlflow.data.context')?.value).sort();
+    const contexts = run.inputs.dataset_inputs
+      .map((d) => d.tags.find((t) => t.key === 'mlflow.data.context')?.value)
+      .sort();
     expect(contexts).toEqual(['holdout', 'training']);
     expect(run.inputs.dataset_inputs.every((d) => d.dataset.digest === result.dataMd5)).toBe(true);
-    const history = await mlflowGet<{ metrics: { step: number }[] }>('metrics/get-history', { run_id: result.register.runId, metric_key: 'fold_mae' });
+    const history = await mlflowGet<{ metrics: { step: number }[] }>('metrics/get-history', {
+      run_id: result.register.runId,
+      metric_key: 'fold_mae',
+    });
     expect(history.metrics.map((m) => m.step).sort()).toEqual([0, 1, 2]);
   });
 
   it('registers the version from the run artifact and points the production alias at it', async () => {
-    const { model_version } = await mlflowGet<{ model_version: { version: string; run_id: string; source: string; status: string } }>(
-      'registered-models/alias',
-      { name: stack.config.mlflow.registeredModel, alias: 'production' },
-    );
-    expect(model_version).toMatchObject({ version: '1', run_id: result.register.runId, status: 'READY' });
+    const { model_version } = await mlflowGet<{
+      model_version: { version: string; run_id: string; source: string; status: string };
+    }>('registered-models/alias', {
+      name: stack.config.mlflow.registeredModel,
+      alias: 'production',
+    });
+    expect(model_version).toMatchObject({
+      version: '1',
+      run_id: result.register.runId,
+      status: 'READY',
+    });
     expect(model_version.source).toBe(`${result.register.artifactUri}/model`);
-    const files = await mlflowGet<{ files?: { path: string }[] }>('artifacts/list', { run_id: result.register.runId, path: 'model' });
-    expect(files.files?.map((f) => f.path).sort()).toEqual(['model/MLmodel', 'model/checksums.sha256', 'model/forecaster.json', 'model/history.json']);
+    const files = await mlflowGet<{ files?: { path: string }[] }>('artifacts/list', {
+      run_id: result.register.runId,
+      path: 'model',
+    });
+    expect(files.files?.map((f) => f.path).sort()).toEqual([
+      'model/MLmodel',
+      'model/checksums.sha256',
+      'model/forecaster.json',
+      'model/history.json',
+    ]);
   });
 
   it("is read back by MLflow's own Python client: run, inputs, artifacts, alias and checksums", async () => {
@@ -124,7 +179,11 @@ describe('training pipeline end to end', () => {
       stack.config.mlflow.registeredModel,
       result.dataMd5,
     ]);
-    expect(JSON.parse(stdout)).toMatchObject({ run_id: result.register.runId, version: '1', inputs: ['holdout', 'training'] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      run_id: result.register.runId,
+      version: '1',
+      inputs: ['holdout', 'training'],
+    });
   });
 
   it('serves a prediction from the production model over HTTP', async () => {
@@ -136,7 +195,11 @@ describe('training pipeline end to end', () => {
         body: JSON.stringify({ date: '2019-07-01', temperature: 31 }),
       });
       expect(ok.status).toBe(200);
-      const body = (await ok.json()) as { prediction: number; model_version: string; interval: { lower: number; upper: number } };
+      const body = (await ok.json()) as {
+        prediction: number;
+        model_version: string;
+        interval: { lower: number; upper: number };
+      };
       expect(body.model_version).toBe('1');
       expect(body.prediction).toBeGreaterThan(body.interval.lower);
       expect(body.prediction).toBeLessThan(body.interval.upper);
@@ -155,7 +218,9 @@ describe('training pipeline end to end', () => {
   });
 
   it('runs the API and the worker processes the compose file declares, natively', async () => {
-    const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8')) as {
+    const compose = parse(
+      fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'),
+    ) as {
       services: Record<string, { command: string[]; environment: Record<string, string> }>;
     };
     const apiPort = await freePort();
@@ -172,7 +237,10 @@ describe('training pipeline end to end', () => {
     };
     const startService = (name: string) => {
       const svc = compose.services[name]!;
-      const child = spawn(svc.command[0]!, svc.command.slice(1), { cwd: projectRoot, env: { ...process.env, ...svc.environment, ...local } });
+      const child = spawn(svc.command[0]!, svc.command.slice(1), {
+        cwd: projectRoot,
+        env: { ...process.env, ...svc.environment, ...local },
+      });
       let log = '';
       child.stderr.on('data', (d: Buffer) => (log += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -187,7 +255,8 @@ describe('training pipeline end to end', () => {
         ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`).catch(() => undefined);
       }
       expect(ready?.status, api.log()).toBe(200);
-      for (let i = 0; i < 100 && !worker.log().includes('worker started'); i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 100 && !worker.log().includes('worker started'); i++)
+        await new Promise((r) => setTimeout(r, 200));
       expect(worker.log()).toContain('worker started');
     } finally {
       api.child.kill('SIGTERM');
@@ -216,7 +285,9 @@ describe('training pipeline end to end', () => {
     const connection = await Connection.connect({ address: stack.config.temporal.address });
     try {
       const history = await new Client({ connection }).workflow.getHandle(id).fetchHistory();
-      const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+      const attempts = (history.events ?? []).map(
+        (e) => e.activityTaskStartedEventAttributes?.attempt ?? 0,
+      );
       expect(Math.max(...attempts)).toBeGreaterThan(1);
     } finally {
       await connection.close();
@@ -229,31 +300,49 @@ describe('training pipeline end to end', () => {
       MLFLOW_TRACKING_URI: mlflowUrl,
       MLFLOW_REGISTERED_MODEL: stack.config.mlflow.registeredModel,
     };
-    const cli = async (...args: string[]) => (await run('node', [path.join(projectRoot, 'dist/cli/main.js'), ...args], { env })).stdout;
-    expect(await cli('promote', '2', '--reason', 'canary looked good', '--by', 'alice')).toContain('production: v1 -> v2');
-    expect(await cli('rollback', '--reason', 'complaints', '--by', 'bob')).toContain('production: v2 -> v1');
+    const cli = async (...args: string[]) =>
+      (await run('node', [path.join(projectRoot, 'dist/cli/main.js'), ...args], { env })).stdout;
+    expect(await cli('promote', '2', '--reason', 'canary looked good', '--by', 'alice')).toContain(
+      'production: v1 -> v2',
+    );
+    expect(await cli('rollback', '--reason', 'complaints', '--by', 'bob')).toContain(
+      'production: v2 -> v1',
+    );
     const registry = JSON.parse(await cli('models', '--json')) as {
       aliases: Record<string, string>;
-      history: { action: string; alias: string; from: string | null; to: string; by: string; reason: string }[];
+      history: {
+        action: string;
+        alias: string;
+        from: string | null;
+        to: string;
+        by: string;
+        reason: string;
+      }[];
       versions: { version: string; tags: Record<string, string> }[];
     };
     expect(registry.aliases).toEqual({ production: '1', staging: '3' });
-    expect(registry.history.map((e) => `${e.action} ${e.alias} ${e.from ?? '-'}->${e.to}`)).toEqual([
-      'stage staging -->1',
-      'promote production -->1',
-      'stage staging 1->2',
-      'reject production 1->2',
-      'stage staging 2->3',
-      'reject production 1->3',
-      'promote production 1->2',
-      'rollback production 2->1',
-    ]);
+    expect(registry.history.map((e) => `${e.action} ${e.alias} ${e.from ?? '-'}->${e.to}`)).toEqual(
+      [
+        'stage staging -->1',
+        'promote production -->1',
+        'stage staging 1->2',
+        'reject production 1->2',
+        'stage staging 2->3',
+        'reject production 1->3',
+        'promote production 1->2',
+        'rollback production 2->1',
+      ],
+    );
     expect(registry.history.at(-1)).toMatchObject({ by: 'bob', reason: 'complaints' });
-    expect(registry.versions.find((v) => v.version === '1')?.tags['production.decision']).toBe('rollback');
+    expect(registry.versions.find((v) => v.version === '1')?.tags['production.decision']).toBe(
+      'rollback',
+    );
     await expect(cli('promote', '99')).rejects.toThrow(/no version 99/);
 
     // re-evaluate a stored version on a dataset
-    const evaluation = JSON.parse(await cli('evaluate', '--model', '2', '--data', stack.config.dataPath, '--json')) as {
+    const evaluation = JSON.parse(
+      await cli('evaluate', '--model', '2', '--data', stack.config.dataPath, '--json'),
+    ) as {
       version: string;
       rows: number;
       metrics: { mae: number };

@@ -11,15 +11,24 @@ import { createActivities } from '.';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'activities-test-'));
 fs.writeFileSync(path.join(dir, 'sales.csv'), 'hello\n'); // md5 b1946ac92492d2347c6235b4d2611184
-fs.writeFileSync(path.join(dir, 'data.dvc'), 'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: sales.csv\n');
+fs.writeFileSync(
+  path.join(dir, 'data.dvc'),
+  'outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: sales.csv\n',
+);
 
-const unavailable = new MlflowUnavailableError('connect ECONNREFUSED 127.0.0.1:5000', { errorCode: 'NETWORK_ERROR' });
+const unavailable = new MlflowUnavailableError('connect ECONNREFUSED 127.0.0.1:5000', {
+  errorCode: 'NETWORK_ERROR',
+});
 const fakeMlflow = {
   tryGetModelVersionByAlias: () => Promise.reject(unavailable),
 } as unknown as MlflowClient;
 
 const activities = createActivities({
-  defaults: { dataPath: path.join(dir, 'sales.csv'), dvcFile: path.join(dir, 'data.dvc'), columns: japanColumns },
+  defaults: {
+    dataPath: path.join(dir, 'sales.csv'),
+    dvcFile: path.join(dir, 'data.dvc'),
+    columns: japanColumns,
+  },
   projectRoot: dir,
   workRoot: path.join(dir, 'work'),
   mlflow: fakeMlflow,
@@ -44,8 +53,15 @@ describe('activity error classification', () => {
 
   it('fails validation without retries for a file that is not a dataset', async () => {
     const env = new MockActivityEnvironment();
-    const data = { dataPath: path.join(dir, 'sales.csv'), dvcFile: path.join(dir, 'data.dvc'), md5: 'x', size: 6 };
-    const err = (await env.run(activities.validateDataset, { workflowId: 'w', runId: 'r', data, columns: undefined }).catch((e: unknown) => e)) as ApplicationFailure;
+    const data = {
+      dataPath: path.join(dir, 'sales.csv'),
+      dvcFile: path.join(dir, 'data.dvc'),
+      md5: 'x',
+      size: 6,
+    };
+    const err = (await env
+      .run(activities.validateDataset, { workflowId: 'w', runId: 'r', data, columns: undefined })
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect(err.nonRetryable).toBe(true);
     expect(err.type).toBe('DatasetValidationError');
   });
@@ -53,7 +69,13 @@ describe('activity error classification', () => {
   it('leaves an MLflow outage retryable, for Temporal to retry', async () => {
     const env = new MockActivityEnvironment();
     const err = await env
-      .run(activities.evaluateModel, { workflowId: 'w', runId: 'r', seriesFile: 'x', split: { trainRows: 1, holdoutRows: 1, holdoutFrom: '' }, modelFile: 'y' })
+      .run(activities.evaluateModel, {
+        workflowId: 'w',
+        runId: 'r',
+        seriesFile: 'x',
+        split: { trainRows: 1, holdoutRows: 1, holdoutFrom: '' },
+        modelFile: 'y',
+      })
       .catch((e: unknown) => e);
     expect(err).toBe(unavailable);
   });

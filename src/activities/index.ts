@@ -20,7 +20,12 @@ import type {
   TrainingPipelineInput,
   ValidateResult,
 } from '../pipeline/types';
-import { loadProductionForecaster, promoteVersion, recordTrainingRun, type RunContext } from '../pipeline/record';
+import {
+  loadProductionForecaster,
+  promoteVersion,
+  recordTrainingRun,
+  type RunContext,
+} from '../pipeline/record';
 
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
@@ -67,10 +72,17 @@ async function classify<T>(run: () => Promise<T> | T): Promise<T> {
   } catch (err) {
     // by class, or by name for errors re-created from the training thread
     const permanent =
-      permanentErrors.some((E) => err instanceof E || (err instanceof Error && err.name === E.name)) ||
+      permanentErrors.some(
+        (E) => err instanceof E || (err instanceof Error && err.name === E.name),
+      ) ||
       (err instanceof MlflowError && !err.retryable);
     if (permanent && err instanceof Error) {
-      throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err.name,
+        nonRetryable: true,
+        cause: err,
+      });
     }
     throw err;
   }
@@ -81,33 +93,63 @@ async function classify<T>(run: () => Promise<T> | T): Promise<T> {
  * file steps in pipeline/steps.ts) and record via mlflow/.
  */
 export function createActivities(deps: ActivityDeps) {
-  const workDir = (ref: WorkRef): string => path.join(deps.workRoot, ref.workflowId.replace(/[^\w.-]/g, '_'), ref.runId);
+  const workDir = (ref: WorkRef): string =>
+    path.join(deps.workRoot, ref.workflowId.replace(/[^\w.-]/g, '_'), ref.runId);
   const resolve = (p: string): string => path.resolve(deps.projectRoot, p);
 
   return {
     /** Verifies the dataset against the md5 its .dvc file pins; a mismatch names both hashes. */
     async ingestDataset(input: TrainingPipelineInput): Promise<IngestResult> {
       return classify(async () => {
-        const ref = await verifyDataset(resolve(input.dataPath ?? deps.defaults.dataPath), resolve(input.dvcFile ?? deps.defaults.dvcFile));
-        return { dataPath: ref.path, dvcFile: ref.dvcFile, md5: ref.md5, size: fs.statSync(ref.path).size };
+        const ref = await verifyDataset(
+          resolve(input.dataPath ?? deps.defaults.dataPath),
+          resolve(input.dvcFile ?? deps.defaults.dvcFile),
+        );
+        return {
+          dataPath: ref.path,
+          dvcFile: ref.dvcFile,
+          md5: ref.md5,
+          size: fs.statSync(ref.path).size,
+        };
       });
     },
 
-    async validateDataset(req: WorkRef & { data: IngestResult; columns: ColumnMap | undefined }): Promise<ValidateResult> {
-      return classify(() => validateStep(req.data.dataPath, req.columns ?? deps.defaults.columns, workDir(req)));
+    async validateDataset(
+      req: WorkRef & { data: IngestResult; columns: ColumnMap | undefined },
+    ): Promise<ValidateResult> {
+      return classify(() =>
+        validateStep(req.data.dataPath, req.columns ?? deps.defaults.columns, workDir(req)),
+      );
     },
 
-    async splitDataset(req: { seriesFile: string; holdout: number | undefined }): Promise<SplitResult> {
+    async splitDataset(req: {
+      seriesFile: string;
+      holdout: number | undefined;
+    }): Promise<SplitResult> {
       return classify(() => splitStep(req.seriesFile, req.holdout));
     },
 
-    async trainModel(req: WorkRef & { seriesFile: string; split: SplitResult; input: TrainingPipelineInput }): Promise<TrainResult> {
+    async trainModel(
+      req: WorkRef & { seriesFile: string; split: SplitResult; input: TrainingPipelineInput },
+    ): Promise<TrainResult> {
       // the search reports progress; heartbeats make it visible (`temporal workflow describe`)
-      return classify(() => trainOnThread({ seriesFile: req.seriesFile, split: req.split, options: req.input, outDir: workDir(req) }, (p) => heartbeat(p)));
+      return classify(() =>
+        trainOnThread(
+          {
+            seriesFile: req.seriesFile,
+            split: req.split,
+            options: req.input,
+            outDir: workDir(req),
+          },
+          (p) => heartbeat(p),
+        ),
+      );
     },
 
     /** Holdout metrics, baselines, and the production model scored on the same holdout. */
-    async evaluateModel(req: WorkRef & { seriesFile: string; split: SplitResult; modelFile: string }): Promise<EvaluateResult> {
+    async evaluateModel(
+      req: WorkRef & { seriesFile: string; split: SplitResult; modelFile: string },
+    ): Promise<EvaluateResult> {
       return classify(async () => {
         const champion = await loadProductionForecaster(deps.mlflow, deps.registeredModel);
         heartbeat('evaluating');
@@ -118,15 +160,21 @@ export function createActivities(deps: ActivityDeps) {
     /** Logs the run to MLflow and registers its model version (idempotent across retries). */
     async registerModel(req: Omit<RunContext, 'workDir' | 'provenance'>) {
       return classify(async () =>
-        recordTrainingRun(deps.mlflow, { ...req, workDir: workDir(req), provenance: await deps.provenance() }, {
-          experimentName: deps.experimentName,
-          registeredModel: deps.registeredModel,
-        }),
+        recordTrainingRun(
+          deps.mlflow,
+          { ...req, workDir: workDir(req), provenance: await deps.provenance() },
+          {
+            experimentName: deps.experimentName,
+            registeredModel: deps.registeredModel,
+          },
+        ),
       );
     },
 
     /** Moves the `production` alias to the new version when it beats the current one. */
-    async promoteModel(req: WorkRef & Parameters<typeof promoteVersion>[1]): Promise<PromoteResult> {
+    async promoteModel(
+      req: WorkRef & Parameters<typeof promoteVersion>[1],
+    ): Promise<PromoteResult> {
       return classify(() => promoteVersion(deps.mlflow, req, deps.registeredModel));
     },
   };

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findLeakingCovariates, parseDataset, japanColumns, type ColumnMap } from '../data/dataset';
 import { loadConfig } from '../config';
-import { MODEL_FAMILIES, serializeForecaster, type Metrics, type ModelFamily, type Series } from '../ml';
+import {
+  MODEL_FAMILIES,
+  serializeForecaster,
+  type Metrics,
+  type ModelFamily,
+  type Series,
+} from '../ml';
 import { mlflowClientFromConfig } from '../mlflow/from-config';
 import { evaluateStoredVersion } from '../pipeline/reevaluate';
 import { runExperiment, type ExperimentOptions, type ExperimentReport } from '../ml/experiment';
@@ -36,12 +42,14 @@ export interface EvaluateCliOptions {
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${name} must be a non-negative integer`);
   return n;
 };
 const positiveNumber = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`${name} must be a positive number`);
   return n;
 };
 
@@ -49,10 +57,20 @@ const positiveNumber = (name: string) => (v: string) => {
 export function columnsFromOptions(o: EvaluateCliOptions, header: string[]): ColumnMap {
   const anyFlag = o.dateCol ?? o.targetCol ?? o.tempCol;
   const base: ColumnMap =
-    !anyFlag && !header.includes('date') && header.includes(japanColumns.date) ? { ...japanColumns } : { date: 'date', target: 'sales', temperature: 'temperature' };
-  const cols: ColumnMap = { date: o.dateCol ?? base.date, target: o.targetCol ?? base.target, temperature: o.tempCol ?? base.temperature };
+    !anyFlag && !header.includes('date') && header.includes(japanColumns.date)
+      ? { ...japanColumns }
+      : { date: 'date', target: 'sales', temperature: 'temperature' };
+  const cols: ColumnMap = {
+    date: o.dateCol ?? base.date,
+    target: o.targetCol ?? base.target,
+    temperature: o.tempCol ?? base.temperature,
+  };
   if (o.tempScale !== undefined) cols.temperatureScale = o.tempScale;
-  if (o.covariates !== undefined) cols.covariates = o.covariates.split(',').map((s) => s.trim()).filter(Boolean);
+  if (o.covariates !== undefined)
+    cols.covariates = o.covariates
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   else if (base.covariates) cols.covariates = base.covariates;
   return cols;
 }
@@ -71,27 +89,41 @@ function metricCells(m: Metrics): string {
 export function formatReport(r: ExperimentReport, source: string): string {
   const lines: string[] = [];
   const p = r.protocol;
-  lines.push(`${source}: ${r.dataset.rows} ${r.dataset.frequency} rows ${r.dataset.from}..${r.dataset.to}`);
+  lines.push(
+    `${source}: ${r.dataset.rows} ${r.dataset.frequency} rows ${r.dataset.from}..${r.dataset.to}`,
+  );
   const f0 = p.folds[0]!;
   lines.push(
     `CV: ${p.folds.length} expanding folds of ${f0.testEnd - f0.testStart} rows (first trains on ${f0.trainEnd}), ${p.budget} candidates per family, seed ${p.seed}` +
-      (p.holdout ? `; untouched holdout ${p.holdout.from}..${p.holdout.to} (${p.holdout.rows} rows)` : '; no holdout'),
+      (p.holdout
+        ? `; untouched holdout ${p.holdout.from}..${p.holdout.to} (${p.holdout.rows} rows)`
+        : '; no holdout'),
   );
   lines.push('');
-  lines.push(`${pad('model (CV, pooled)', 26)}${['MAE', 'RMSE', 'MAPE%', 'R2'].map((h) => h.padStart(9)).join('')}   best configuration`);
-  const fams = [...r.families].sort((a, b) => (a.best?.cv.mae ?? Infinity) - (b.best?.cv.mae ?? Infinity));
+  lines.push(
+    `${pad('model (CV, pooled)', 26)}${['MAE', 'RMSE', 'MAPE%', 'R2'].map((h) => h.padStart(9)).join('')}   best configuration`,
+  );
+  const fams = [...r.families].sort(
+    (a, b) => (a.best?.cv.mae ?? Infinity) - (b.best?.cv.mae ?? Infinity),
+  );
   for (const f of fams) {
     const mark = f.family === r.chosen.family ? ' *' : '';
     if (!f.best) {
       lines.push(`${pad(f.family + mark, 26)}  failed: ${f.error ?? 'unknown error'}`);
       continue;
     }
-    const params = Object.entries(f.best.params).map(([k, v]) => `${k}=${v}`).join(' ');
-    const feats = Object.keys(f.best.features).length ? ` features ${JSON.stringify(f.best.features)}` : '';
+    const params = Object.entries(f.best.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const feats = Object.keys(f.best.features).length
+      ? ` features ${JSON.stringify(f.best.features)}`
+      : '';
     lines.push(`${pad(f.family + mark, 26)}${metricCells(f.best.cv)}   ${params}${feats}`);
   }
   lines.push(`${pad('naive: last value', 26)}${metricCells(r.baselines.cv.lastValue)}`);
-  lines.push(`${pad(`naive: seasonal (lag ${r.baselines.cv.seasonalPeriod})`, 26)}${metricCells(r.baselines.cv.seasonalNaive)}`);
+  lines.push(
+    `${pad(`naive: seasonal (lag ${r.baselines.cv.seasonalPeriod})`, 26)}${metricCells(r.baselines.cv.seasonalNaive)}`,
+  );
   lines.push('');
   lines.push(`chosen: ${r.chosen.family} (lowest CV MAE ${num(r.chosen.cv.mae)})`);
   if (r.holdout && r.baselines.holdout) {
@@ -103,16 +135,36 @@ export function formatReport(r: ExperimentReport, source: string): string {
       `interval: ${Math.round(r.interval.coverage * 100)}% = prediction +/- ${num(r.interval.halfWidth)} (${r.interval.method}, ${r.interval.nResiduals} residuals); empirical coverage on the holdout ${num(r.holdout.coverage.empirical * 100)}%`,
     );
   } else {
-    lines.push(`interval: ${Math.round(r.interval.coverage * 100)}% = prediction +/- ${num(r.interval.halfWidth)} (${r.interval.method}, ${r.interval.nResiduals} residuals)`);
+    lines.push(
+      `interval: ${Math.round(r.interval.coverage * 100)}% = prediction +/- ${num(r.interval.halfWidth)} (${r.interval.method}, ${r.interval.nResiduals} residuals)`,
+    );
   }
   lines.push('');
   const ea = r.errorAnalysis;
-  lines.push(`error analysis (${ea.n} out-of-sample predictions; bias = mean(actual - predicted)):`);
-  lines.push(`  by temperature: ${ea.byTemperatureBand.map((g) => `${g.key} MAE ${num(g.mae)} bias ${num(g.bias)} (n=${g.n})`).join('; ')}`);
+  lines.push(
+    `error analysis (${ea.n} out-of-sample predictions; bias = mean(actual - predicted)):`,
+  );
+  lines.push(
+    `  by temperature: ${ea.byTemperatureBand.map((g) => `${g.key} MAE ${num(g.mae)} bias ${num(g.bias)} (n=${g.n})`).join('; ')}`,
+  );
   lines.push(`  by month:       ${ea.byMonth.map((g) => `${g.key} ${num(g.mae)}`).join('  ')}`);
-  if (ea.byWeekday) lines.push(`  by weekday:     ${ea.byWeekday.map((g) => `${g.key} ${num(g.mae)}`).join('  ')}`);
-  lines.push(`  worst:          ${ea.worst.slice(0, 5).map((w) => `${w.date} (${w.source}) actual ${num(w.actual, 0)} predicted ${num(w.prediction, 0)}`).join('; ')}`);
-  lines.push(`  top features:   ${r.featureImportance.slice(0, 6).map((f) => `${f.name} ${num(f.importance * 100)}%`).join(', ')}`);
+  if (ea.byWeekday)
+    lines.push(`  by weekday:     ${ea.byWeekday.map((g) => `${g.key} ${num(g.mae)}`).join('  ')}`);
+  lines.push(
+    `  worst:          ${ea.worst
+      .slice(0, 5)
+      .map(
+        (w) =>
+          `${w.date} (${w.source}) actual ${num(w.actual, 0)} predicted ${num(w.prediction, 0)}`,
+      )
+      .join('; ')}`,
+  );
+  lines.push(
+    `  top features:   ${r.featureImportance
+      .slice(0, 6)
+      .map((f) => `${f.name} ${num(f.importance * 100)}%`)
+      .join(', ')}`,
+  );
   return lines.join('\n');
 }
 
@@ -123,13 +175,17 @@ export function formatReport(r: ExperimentReport, source: string): string {
 /** Reads and validates the CSV the flags name; drops covariates that reproduce the target unless --covariates chose them. */
 async function loadSeries(o: EvaluateCliOptions, err: NodeJS.WritableStream): Promise<Series> {
   const text = await readFile(o.data, 'utf8');
-  const header = (text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const header = (text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '')
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, ''));
   const columns = columnsFromOptions(o, header);
   let series = parseDataset(text, columns, o.data);
   if (o.covariates === undefined) {
     const leaking = findLeakingCovariates(series);
     if (leaking.length) {
-      err.write(`note: ignoring covariates that reproduce the target: ${leaking.join(', ')} (pass --covariates to choose explicitly)\n`);
+      err.write(
+        `note: ignoring covariates that reproduce the target: ${leaking.join(', ')} (pass --covariates to choose explicitly)\n`,
+      );
       const covariates = { ...series.covariates };
       for (const c of leaking) delete covariates[c];
       series = { ...series, covariates };
@@ -138,19 +194,37 @@ async function loadSeries(o: EvaluateCliOptions, err: NodeJS.WritableStream): Pr
   return series;
 }
 
-export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<ExperimentReport> {
+export async function runEvaluate(
+  o: EvaluateCliOptions,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
+): Promise<ExperimentReport> {
   const series = await loadSeries(o, err);
-  const families = o.families?.split(',').map((s) => s.trim()).filter(Boolean);
+  const families = o.families
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const f of families ?? []) {
-    if (!(MODEL_FAMILIES as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown family "${f}" (expected some of: ${MODEL_FAMILIES.join(', ')})`);
+    if (!(MODEL_FAMILIES as readonly string[]).includes(f))
+      throw new InvalidArgumentError(
+        `unknown family "${f}" (expected some of: ${MODEL_FAMILIES.join(', ')})`,
+      );
   }
-  const options: ExperimentOptions = { folds: o.folds, budget: o.budget, strategy: o.strategy, seed: o.seed, coverage: o.coverage };
+  const options: ExperimentOptions = {
+    folds: o.folds,
+    budget: o.budget,
+    strategy: o.strategy,
+    seed: o.seed,
+    coverage: o.coverage,
+  };
   if (families) options.families = families as ModelFamily[];
   if (o.horizon !== undefined) options.horizon = o.horizon;
   if (o.gap !== undefined) options.gap = o.gap;
   if (o.holdout !== undefined) options.holdout = o.holdout;
   const progress = createProgress('evaluate', err);
-  const { report, forecaster } = runExperiment(series, options, (p) => progress.update(p.done, p.total, p.stage));
+  const { report, forecaster } = runExperiment(series, options, (p) =>
+    progress.update(p.done, p.total, p.stage),
+  );
   progress.finish();
   if (o.plots) {
     const files = await writeExperimentPlots(report, o.plots);
@@ -168,29 +242,62 @@ export async function runEvaluate(o: EvaluateCliOptions, out: NodeJS.WritableStr
 export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
-    .description('compare every model family with time-series CV, naive baselines and an untouched holdout, offline')
-    .requiredOption('--data <file>', 'CSV with a header (date, sales, temperature, optional numeric covariates)')
-    .option('--date-col <name>', 'date column (default "date", or month_start for the Japan dataset)')
+    .description(
+      'compare every model family with time-series CV, naive baselines and an untouched holdout, offline',
+    )
+    .requiredOption(
+      '--data <file>',
+      'CSV with a header (date, sales, temperature, optional numeric covariates)',
+    )
+    .option(
+      '--date-col <name>',
+      'date column (default "date", or month_start for the Japan dataset)',
+    )
     .option('--target-col <name>', 'sales column (default "sales")')
     .option('--temp-col <name>', 'temperature column in deg C (default "temperature")')
-    .option('--temp-scale <k>', 'multiply the temperature column by k (bike data: --temp-scale 41)', positiveNumber('--temp-scale'))
+    .option(
+      '--temp-scale <k>',
+      'multiply the temperature column by k (bike data: --temp-scale 41)',
+      positiveNumber('--temp-scale'),
+    )
     .option('--covariates <a,b>', 'numeric covariate columns (default: every other numeric column)')
     .option('--folds <n>', 'expanding CV folds', positiveInt('--folds'), 5)
-    .option('--horizon <rows>', 'rows per CV test fold (default rows / (folds + 1))', positiveInt('--horizon'))
-    .option('--gap <rows>', 'rows skipped between training and each test fold', positiveInt('--gap'))
-    .option('--holdout <rows>', 'rows at the end kept for the final check (default 12 monthly / 13 weekly / 28 daily; 0 = none)', positiveInt('--holdout'))
+    .option(
+      '--horizon <rows>',
+      'rows per CV test fold (default rows / (folds + 1))',
+      positiveInt('--horizon'),
+    )
+    .option(
+      '--gap <rows>',
+      'rows skipped between training and each test fold',
+      positiveInt('--gap'),
+    )
+    .option(
+      '--holdout <rows>',
+      'rows at the end kept for the final check (default 12 monthly / 13 weekly / 28 daily; 0 = none)',
+      positiveInt('--holdout'),
+    )
     .option('--budget <n>', 'hyperparameter candidates per family', positiveInt('--budget'), 20)
-    .option('--strategy <s>', 'search: grid, random, or auto (grid when it fits the budget)', (v) => {
-      if (v !== 'grid' && v !== 'random' && v !== 'auto') throw new InvalidArgumentError('--strategy must be grid, random or auto');
-      return v;
-    }, 'auto')
+    .option(
+      '--strategy <s>',
+      'search: grid, random, or auto (grid when it fits the budget)',
+      (v) => {
+        if (v !== 'grid' && v !== 'random' && v !== 'auto')
+          throw new InvalidArgumentError('--strategy must be grid, random or auto');
+        return v;
+      },
+      'auto',
+    )
     .option('--families <a,b>', `families to compare (default all: ${MODEL_FAMILIES.join(', ')})`)
     .option('--seed <n>', 'seed', positiveInt('--seed'), 42)
     .option('--coverage <p>', 'prediction interval coverage', positiveNumber('--coverage'), 0.9)
     .option('--json', 'print the full report as JSON')
     .option('--plots <dir>', 'write SVG and PNG plots to this folder')
     .option('--save-model <file>', 'write the chosen forecaster (serialized, with checksum)')
-    .option('--model <version>', 'instead: re-evaluate this registered model version (from MLflow) on the data, one step ahead, next to the baselines')
+    .option(
+      '--model <version>',
+      'instead: re-evaluate this registered model version (from MLflow) on the data, one step ahead, next to the baselines',
+    )
     .action(async (o: EvaluateCliOptions) => {
       if (o.model) await runStoredEvaluate(o, o.model);
       else await runEvaluate(o);
@@ -198,10 +305,20 @@ export function registerEvaluate(program: Command): void {
 }
 
 /** `icecream evaluate --model VERSION --data FILE`: a stored version on any data. */
-async function runStoredEvaluate(o: EvaluateCliOptions, version: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+async function runStoredEvaluate(
+  o: EvaluateCliOptions,
+  version: string,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const config = loadConfig();
   const series = await loadSeries(o, process.stderr);
-  const r = await evaluateStoredVersion(mlflowClientFromConfig(config), config.mlflow.registeredModel, version, series, path.join(config.localDir, 'evaluate'));
+  const r = await evaluateStoredVersion(
+    mlflowClientFromConfig(config),
+    config.mlflow.registeredModel,
+    version,
+    series,
+    path.join(config.localDir, 'evaluate'),
+  );
   if (o.json) {
     out.write(`${JSON.stringify(r, null, 2)}\n`);
     return;

@@ -3,7 +3,11 @@ import { createProgress } from './progress';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];
-  const stream = { isTTY, columns: 80, write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY,
+    columns: 80,
+    write: (s: string) => (chunks.push(s), true),
+  } as unknown as NodeJS.WriteStream;
   return { stream, chunks };
 }
 

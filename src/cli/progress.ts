@@ -13,7 +13,10 @@ const WIDTH = 28;
  * step elsewhere (logs, CI). Writes to `stream` (default stderr) so stdout
  * stays clean for `--json`.
  */
-export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   const tty = stream.isTTY === true;
   let lastDraw = 0;
   let lastDecile = -1;
@@ -29,7 +32,11 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
         lastDraw = now;
         const filled = Math.round(frac * WIDTH);
         const cols = stream.columns || 100;
-        const line = `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(pct).padStart(3)}% ${stage}`.slice(0, cols - 1);
+        const line =
+          `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(pct).padStart(3)}% ${stage}`.slice(
+            0,
+            cols - 1,
+          );
         stream.write(`\r${line}${' '.repeat(Math.max(0, lastLine.length - line.length))}`);
         lastLine = line;
         drawn = true;

@@ -13,22 +13,38 @@ export function registerRegistry(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const config = loadConfig();
-      const r = await describeRegistry(mlflowClientFromConfig(config), config.mlflow.registeredModel);
+      const r = await describeRegistry(
+        mlflowClientFromConfig(config),
+        config.mlflow.registeredModel,
+      );
       if (o.json) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;
       }
-      const out: string[] = [`${r.name}   ${Object.entries(r.aliases).map(([a, v]) => `${a} -> v${v}`).join('   ') || '(no aliases)'}`, ''];
-      out.push('version  created              holdout MAE  data md5   aliases              last decision');
+      const out: string[] = [
+        `${r.name}   ${
+          Object.entries(r.aliases)
+            .map(([a, v]) => `${a} -> v${v}`)
+            .join('   ') || '(no aliases)'
+        }`,
+        '',
+      ];
+      out.push(
+        'version  created              holdout MAE  data md5   aliases              last decision',
+      );
       for (const v of r.versions) {
-        const decision = v.tags['production.decision'] ? `${v.tags['production.decision']}: ${v.tags['production.reason'] ?? ''}` : '';
+        const decision = v.tags['production.decision']
+          ? `${v.tags['production.decision']}: ${v.tags['production.reason'] ?? ''}`
+          : '';
         out.push(
           `${`v${v.version}`.padEnd(8)} ${(v.createdAt ?? '').slice(0, 19).padEnd(20)} ${(v.tags.holdout_mae ? Number(v.tags.holdout_mae).toFixed(2) : '-').padStart(11)}  ${(v.tags['data.md5'] ?? '-').slice(0, 8).padEnd(9)}  ${v.aliases.join(',').padEnd(20)} ${decision.slice(0, 90)}`,
         );
       }
       out.push('', 'history:');
       for (const e of r.history) {
-        out.push(`  #${e.seq} ${e.at} ${e.action.padEnd(8)} ${e.alias} ${e.from ? `v${e.from}` : '-'} -> v${e.to}  by ${e.by}: ${e.reason}`);
+        out.push(
+          `  #${e.seq} ${e.at} ${e.action.padEnd(8)} ${e.alias} ${e.from ? `v${e.from}` : '-'} -> v${e.to}  by ${e.by}: ${e.reason}`,
+        );
       }
       process.stdout.write(`${out.join('\n')}\n`);
     });
@@ -36,24 +52,42 @@ export function registerRegistry(program: Command): void {
   program
     .command('promote')
     .argument('<version>', 'model version to make production')
-    .description('point the production alias at a version (a human decision: the policy is not applied); recorded in the history')
+    .description(
+      'point the production alias at a version (a human decision: the policy is not applied); recorded in the history',
+    )
     .option('--reason <text>', 'why (recorded)', 'manual promotion')
     .option('--by <who>', 'who (recorded; default cli:<user>)')
     .action(async (version: string, o: { reason: string; by?: string }) => {
       const config = loadConfig();
-      const r = await moveAlias(mlflowClientFromConfig(config), config.mlflow.registeredModel, aliases.production, version, { action: 'promote', by: actor(o.by), reason: o.reason });
-      process.stdout.write(r.changed ? `production: ${r.from ? `v${r.from}` : 'none'} -> v${version}\n` : `v${version} is already production\n`);
+      const r = await moveAlias(
+        mlflowClientFromConfig(config),
+        config.mlflow.registeredModel,
+        aliases.production,
+        version,
+        { action: 'promote', by: actor(o.by), reason: o.reason },
+      );
+      process.stdout.write(
+        r.changed
+          ? `production: ${r.from ? `v${r.from}` : 'none'} -> v${version}\n`
+          : `v${version} is already production\n`,
+      );
     });
 
   program
     .command('rollback')
-    .description('move production back to the previous production version (or --to VERSION); recorded in the history')
+    .description(
+      'move production back to the previous production version (or --to VERSION); recorded in the history',
+    )
     .option('--to <version>', 'version to roll back to')
     .option('--reason <text>', 'why (recorded)')
     .option('--by <who>', 'who (recorded; default cli:<user>)')
     .action(async (o: { to?: string; reason?: string; by?: string }) => {
       const config = loadConfig();
-      const r = await rollback(mlflowClientFromConfig(config), config.mlflow.registeredModel, { to: o.to, by: actor(o.by), reason: o.reason });
+      const r = await rollback(mlflowClientFromConfig(config), config.mlflow.registeredModel, {
+        to: o.to,
+        by: actor(o.by),
+        reason: o.reason,
+      });
       process.stdout.write(`production: v${r.from} -> v${r.to}\n`);
     });
 }

@@ -4,7 +4,11 @@ import { Dvc, ensureDataset } from '../data/dvc';
 import { createLogger } from '../logger';
 import type { ModelFamily } from '../ml';
 import { runTrainingPipeline } from '../pipeline/start';
-import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from '../pipeline/types';
+import type {
+  PipelineProgress,
+  TrainingPipelineInput,
+  TrainingPipelineResult,
+} from '../pipeline/types';
 import { startServer } from '../server/server';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
@@ -21,15 +25,27 @@ function progressPrinter(): (p: PipelineProgress, workflowId: string) => void {
     if (process.stderr.isTTY) {
       const width = 28;
       const filled = Math.round((p.completed.length / p.steps.length) * width);
-      process.stderr.write(`\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${p.steps.length} ${p.current ?? 'done'}  ${p.currentDetail ?? p.detail}`.slice(0, process.stderr.columns || 120));
+      process.stderr.write(
+        `\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${p.steps.length} ${p.current ?? 'done'}  ${p.currentDetail ?? p.detail}`.slice(
+          0,
+          process.stderr.columns || 120,
+        ),
+      );
       if (p.completed.length === p.steps.length) process.stderr.write('\n');
       return;
     }
     for (; printed < p.completed.length; printed++) {
-      say(`[${workflowId}] ${printed + 1}/${p.steps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`);
+      say(
+        `[${workflowId}] ${printed + 1}/${p.steps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`,
+      );
     }
     // a long step's own progress, at most every 5 seconds
-    if (p.current && p.currentDetail && p.currentDetail !== lastDetail && Date.now() - lastDetailAt > 5000) {
+    if (
+      p.current &&
+      p.currentDetail &&
+      p.currentDetail !== lastDetail &&
+      Date.now() - lastDetailAt > 5000
+    ) {
       say(`[${workflowId}] ${p.current}: ${p.currentDetail}`);
       lastDetail = p.currentDetail;
       lastDetailAt = Date.now();
@@ -46,7 +62,11 @@ function summary(r: TrainingPipelineResult): string {
   ].join('\n');
 }
 
-function trainingInput(o: { family?: string; holdout?: number; seed?: number }): TrainingPipelineInput {
+function trainingInput(o: {
+  family?: string;
+  holdout?: number;
+  seed?: number;
+}): TrainingPipelineInput {
   return {
     ...(o.family ? { family: o.family as ModelFamily } : {}),
     ...(o.holdout !== undefined ? { holdout: o.holdout } : {}),
@@ -56,21 +76,29 @@ function trainingInput(o: { family?: string; holdout?: number; seed?: number }):
 
 async function prepareData(config: Config): Promise<void> {
   const tools = await ensureTools(config.toolsDir, config.python, say);
-  const ref = await ensureDataset(new Dvc(tools.dvc, projectRoot, config.childEnv), config.dataPath, config.dvcFile);
+  const ref = await ensureDataset(
+    new Dvc(tools.dvc, projectRoot, config.childEnv),
+    config.dataPath,
+    config.dvcFile,
+  );
   say(`dataset ${ref.path} (md5 ${ref.md5}, pinned by ${ref.dvcFile})`);
 }
 
 /** The curl example printed by `start`: a prediction for next month at 28 deg C. */
 export function curlExample(apiUrl: string): string {
   const d = new Date();
-  const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+  const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))
+    .toISOString()
+    .slice(0, 10);
   return `curl -s -X POST ${apiUrl}/v1/predict -H 'content-type: application/json' -d '{"date":"${next}","temperature":28.5}'`;
 }
 
 export function registerRun(program: Command): void {
   program
     .command('setup')
-    .description('install the pinned Python tools into .tools/ and pull the default dataset (other commands do this when needed)')
+    .description(
+      'install the pinned Python tools into .tools/ and pull the default dataset (other commands do this when needed)',
+    )
     .action(async () => {
       await prepareData(loadConfig());
     });
@@ -106,21 +134,35 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: { family?: string; holdout?: number; seed?: number; json?: boolean }) => {
       const config = loadConfig();
-      const { workflowId, result } = await runTrainingPipeline(config, trainingInput(o), o.json ? undefined : progressPrinter());
-      process.stdout.write(o.json ? `${JSON.stringify({ workflowId, ...result }, null, 2)}\n` : `${summary(result)}\n`);
+      const { workflowId, result } = await runTrainingPipeline(
+        config,
+        trainingInput(o),
+        o.json ? undefined : progressPrinter(),
+      );
+      process.stdout.write(
+        o.json ? `${JSON.stringify({ workflowId, ...result }, null, 2)}\n` : `${summary(result)}\n`,
+      );
     });
 
   program
     .command('start')
-    .description('the main job: stack up, worker, training pipeline on the default dataset, prediction server')
+    .description(
+      'the main job: stack up, worker, training pipeline on the default dataset, prediction server',
+    )
     .option('--family <name>', 'model family (default: ridge)')
     .action(async (o: { family?: string }) => {
       const config = loadConfig();
       const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-      installTemporalLogging(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'ERROR');
+      installTemporalLogging(
+        config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'ERROR',
+      );
       await prepareData(config);
       const started = await stackUp(config, say);
-      say(started.length ? `started ${started.join(' and ')}` : 're-using the running Temporal and MLflow');
+      say(
+        started.length
+          ? `started ${started.join(' and ')}`
+          : 're-using the running Temporal and MLflow',
+      );
       const { worker, connection } = await createPipelineWorker(config, log);
       const workerRun = worker.run();
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -137,7 +179,11 @@ export function registerRun(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       try {
-        const { workflowId, result } = await runTrainingPipeline(config, trainingInput(o), progressPrinter());
+        const { workflowId, result } = await runTrainingPipeline(
+          config,
+          trainingInput(o),
+          progressPrinter(),
+        );
         say(summary(result));
         server = await startServer(config, log);
         const t = config.temporal;

@@ -13,10 +13,14 @@ function parseServices(names: string[]): ServiceName[] {
 }
 
 export function registerStack(program: Command): void {
-  const stack = program.command('stack').description('the local Temporal dev server and MLflow tracking server');
+  const stack = program
+    .command('stack')
+    .description('the local Temporal dev server and MLflow tracking server');
   stack
     .command('up')
-    .description('start Temporal and MLflow on 127.0.0.1 (re-uses running ones) and wait until both answer')
+    .description(
+      'start Temporal and MLflow on 127.0.0.1 (re-uses running ones) and wait until both answer',
+    )
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig();
@@ -29,7 +33,9 @@ export function registerStack(program: Command): void {
     .description('stop the services this project started (their data stays under .local/)')
     .action(async (names: string[]) => {
       const stopped = await stackDown(loadConfig(), parseServices(names));
-      process.stdout.write(stopped.length ? `stopped: ${stopped.join(', ')}\n` : 'nothing was running\n');
+      process.stdout.write(
+        stopped.length ? `stopped: ${stopped.join(', ')}\n` : 'nothing was running\n',
+      );
     });
   stack
     .command('status')
@@ -52,7 +58,8 @@ function printStatus(
     return;
   }
   for (const s of status) {
-    const state = s.pid === undefined ? 'stopped' : s.ready ? 'ready' : 'starting (not answering yet)';
+    const state =
+      s.pid === undefined ? 'stopped' : s.ready ? 'ready' : 'starting (not answering yet)';
     const note = started.includes(s.name) ? ' (started now)' : '';
     process.stdout.write(
       `${s.name.padEnd(9)} ${state}${note}${s.pid ? `  pid ${s.pid}` : ''}\n          api ${s.url}  ui ${s.uiUrl}\n          log ${s.logFile}\n`,

@@ -44,17 +44,24 @@ function group(rows: ScoredRow[], keyOf: (r: ScoredRow) => string, order: string
     a.sum += e;
     acc.set(k, a);
   }
-  return order.filter((k) => acc.has(k)).map((k) => {
-    const a = acc.get(k)!;
-    return { key: k, n: a.n, mae: a.abs / a.n, bias: a.sum / a.n };
-  });
+  return order
+    .filter((k) => acc.has(k))
+    .map((k) => {
+      const a = acc.get(k)!;
+      return { key: k, n: a.n, mae: a.abs / a.n, bias: a.sum / a.n };
+    });
 }
 
 /**
  * Residuals by temperature band (`bandWidth` deg C, default 5), by month, by weekday (daily data)
  * and the `worstN` (default 10) largest errors.
  */
-export function analyzeErrors(rows: ScoredRow[], frequency: Frequency, bandWidth = 5, worstN = 10): ErrorAnalysis {
+export function analyzeErrors(
+  rows: ScoredRow[],
+  frequency: Frequency,
+  bandWidth = 5,
+  worstN = 10,
+): ErrorAnalysis {
   const bandOf = (t: number) => Math.floor(t / bandWidth) * bandWidth;
   const bands = [...new Set(rows.map((r) => bandOf(r.temperature)))].sort((a, b) => a - b);
   const bandKey = (b: number) => `${b}..${b + bandWidth} C`;
@@ -67,7 +74,8 @@ export function analyzeErrors(rows: ScoredRow[], frequency: Frequency, bandWidth
     n: rows.length,
     byTemperatureBand: group(rows, (r) => bandKey(bandOf(r.temperature)), bands.map(bandKey)),
     byMonth: group(rows, (r) => MONTHS[cal(r).month - 1]!, MONTHS),
-    byWeekday: frequency === 'daily' ? group(rows, (r) => WEEKDAYS[cal(r).weekday]!, WEEKDAYS) : null,
+    byWeekday:
+      frequency === 'daily' ? group(rows, (r) => WEEKDAYS[cal(r).weekday]!, WEEKDAYS) : null,
     worst,
   };
 }

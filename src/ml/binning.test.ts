@@ -15,7 +15,11 @@ describe('binFeatures', () => {
   it('cuts a continuous column into maxBins quantile bins of near-equal size', () => {
     const rng = mulberry32(5);
     const n = 10_000;
-    const X = matrix(n, 1, Float64Array.from({ length: n }, () => rng()));
+    const X = matrix(
+      n,
+      1,
+      Float64Array.from({ length: n }, () => rng()),
+    );
     const b = binFeatures(X, 10, 0);
     expect(b.nBins[0]).toBe(10);
     const counts = new Array<number>(10).fill(0);
@@ -46,7 +50,11 @@ describe('binFeatures', () => {
   it('takes quantile edges from a subsample of a large column and still maps every row exactly', () => {
     const rng = mulberry32(2);
     const n = 60_000;
-    const X = matrix(n, 1, Float64Array.from({ length: n }, () => rng() * 100));
+    const X = matrix(
+      n,
+      1,
+      Float64Array.from({ length: n }, () => rng() * 100),
+    );
     const b = binFeatures(X, 255, 3);
     expect(b.nBins[0]).toBe(255);
     const counts = new Array<number>(255).fill(0);

@@ -41,7 +41,13 @@ const SUBSAMPLE = 50_000;
  * the edges come from them alone.
  * @throws RangeError if maxBins is not an integer in [2, 255].
  */
-export function binFeatures(X: Matrix, maxBins: number, seed: number, layout: BinLayout = 'columns', rowIndex?: Int32Array): BinnedFeatures {
+export function binFeatures(
+  X: Matrix,
+  maxBins: number,
+  seed: number,
+  layout: BinLayout = 'columns',
+  rowIndex?: Int32Array,
+): BinnedFeatures {
   if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_BINS) {
     throw new RangeError(`maxBins must be an integer in [2, ${MAX_BINS}], got ${maxBins}`);
   }
@@ -53,7 +59,8 @@ export function binFeatures(X: Matrix, maxBins: number, seed: number, layout: Bi
   const column = new Float64Array(sample ? sample.length : rows);
   for (let f = 0; f < cols; f++) {
     if (sample) {
-      for (let k = 0; k < sample.length; k++) column[k] = data[(rowIndex ? rowIndex[sample[k]!]! : sample[k]!) * cols + f]!;
+      for (let k = 0; k < sample.length; k++)
+        column[k] = data[(rowIndex ? rowIndex[sample[k]!]! : sample[k]!) * cols + f]!;
     } else if (rowIndex) {
       for (let i = 0; i < rows; i++) column[i] = data[rowIndex[i]! * cols + f]!;
     } else {
@@ -100,7 +107,17 @@ const LOOKUP_CELLS = 4096;
  * hold, so most values need no search at all; wide ranges fall back to binary search, and a
  * final step down and up makes the result exact whatever the rounding of the cell index.
  */
-function mapColumn(values: Float64Array, e: Float64Array, codes: Uint8Array, out: number, step: number, table: Int32Array, binMin: Float64Array, binMax: Float64Array, bb: number): void {
+function mapColumn(
+  values: Float64Array,
+  e: Float64Array,
+  codes: Uint8Array,
+  out: number,
+  step: number,
+  table: Int32Array,
+  binMin: Float64Array,
+  binMax: Float64Array,
+  bb: number,
+): void {
   const len = e.length;
   const n = values.length;
   if (len === 0) {

@@ -36,7 +36,8 @@ export class CrossValidationError extends Error {
  */
 export function expandingWindowSplits(n: number, options: CvOptions): Fold[] {
   const { folds } = options;
-  if (!Number.isInteger(folds) || folds < 1) throw new CrossValidationError(`folds must be a positive integer, got ${folds}`);
+  if (!Number.isInteger(folds) || folds < 1)
+    throw new CrossValidationError(`folds must be a positive integer, got ${folds}`);
   const horizon = options.horizon ?? Math.floor(n / (folds + 1));
   const gap = options.gap ?? 0;
   const minTrain = options.minTrain ?? 12;
@@ -59,7 +60,13 @@ export function expandingWindowSplits(n: number, options: CvOptions): Fold[] {
 export function sliceSeries(s: Series, from: number, to: number): Series {
   const covariates: Record<string, Float64Array> = {};
   for (const [k, v] of Object.entries(s.covariates)) covariates[k] = v.slice(from, to);
-  return { dates: s.dates.slice(from, to), target: s.target.slice(from, to), temperature: s.temperature.slice(from, to), covariates, frequency: s.frequency };
+  return {
+    dates: s.dates.slice(from, to),
+    target: s.target.slice(from, to),
+    temperature: s.temperature.slice(from, to),
+    covariates,
+    frequency: s.frequency,
+  };
 }
 
 /** Out-of-sample result of one fold. */
@@ -76,13 +83,25 @@ export interface FoldResult {
  * rows. Interval calibration is skipped inside the folds (cheap); the residuals returned are what
  * calibrates the final model. Throws like fitForecaster.
  */
-export function crossValidate(series: Series, config: ForecasterConfig, folds: Fold[]): FoldResult[] {
+export function crossValidate(
+  series: Series,
+  config: ForecasterConfig,
+  folds: Fold[],
+): FoldResult[] {
   return folds.map((fold) => {
     const f = fitForecaster(sliceSeries(series, 0, fold.trainEnd), config, { calibrate: false });
     const predictions = backtest(f, series, fold.testStart, fold.testEnd);
     const actual = series.target.subarray(fold.testStart, fold.testEnd);
     const residuals = Float64Array.from(predictions, (p, i) => actual[i]! - p.prediction);
-    return { fold, metrics: computeMetrics(actual, Float64Array.from(predictions, (p) => p.prediction)), predictions, residuals };
+    return {
+      fold,
+      metrics: computeMetrics(
+        actual,
+        Float64Array.from(predictions, (p) => p.prediction),
+      ),
+      predictions,
+      residuals,
+    };
   });
 }
 

@@ -36,7 +36,12 @@ export function formatDay(day: number): string {
 }
 
 /** Calendar parts of a day number: month 1-12, weekday 0 = Sunday .. 6 = Saturday, day of year 0-based. */
-export function calendar(day: number): { year: number; month: number; weekday: number; dayOfYear: number } {
+export function calendar(day: number): {
+  year: number;
+  month: number;
+  weekday: number;
+  dayOfYear: number;
+} {
   const d = new Date(day * DAY_MS);
   const year = d.getUTCFullYear();
   const start = Math.round(Date.UTC(year, 0, 1) / DAY_MS);
@@ -83,11 +88,14 @@ export function inferFrequency(dates: string[]): Frequency {
     const diff = days[i]! - days[i - 1]!;
     if (diff > 0) diffs.push(diff);
   }
-  if (diffs.length === 0) throw new RangeError('inferFrequency: need at least two distinct valid dates');
+  if (diffs.length === 0)
+    throw new RangeError('inferFrequency: need at least two distinct valid dates');
   diffs.sort((a, b) => a - b);
   const median = diffs[Math.floor(diffs.length / 2)]!;
   if (median === 1) return 'daily';
   if (median === 7) return 'weekly';
   if (median >= 28 && median <= 31) return 'monthly';
-  throw new RangeError(`inferFrequency: median spacing of ${median} days is not daily, weekly or monthly`);
+  throw new RangeError(
+    `inferFrequency: median spacing of ${median} days is not daily, weekly or monthly`,
+  );
 }

@@ -7,11 +7,21 @@ import { syntheticSeries } from './testing';
 describe('runExperiment', () => {
   const s = syntheticSeries(120, 'monthly', 3);
   const space = { params: { alpha: { values: [0.1, 1, 10] } }, features: [{}] };
-  const options = { families: ['ridge', 'lasso'] as const, budget: 3, folds: 3, seed: 7, spaces: { ridge: space, lasso: space } };
+  const options = {
+    families: ['ridge', 'lasso'] as const,
+    budget: 3,
+    folds: 3,
+    seed: 7,
+    spaces: { ridge: space, lasso: space },
+  };
 
   it('compares families on CV, reports baselines next to them and checks the choice on the holdout', () => {
     const progress: ExperimentProgress[] = [];
-    const { report, forecaster } = runExperiment(s, { ...options, families: [...options.families] }, (p) => progress.push(p));
+    const { report, forecaster } = runExperiment(
+      s,
+      { ...options, families: [...options.families] },
+      (p) => progress.push(p),
+    );
     expect(report.families.map((f) => f.family)).toEqual(['ridge', 'lasso']);
     const best = Math.min(...report.families.map((f) => f.best!.cv.mae));
     expect(report.chosen.cv.mae).toBe(best);
@@ -37,6 +47,8 @@ describe('runExperiment', () => {
   });
 
   it('refuses too few rows for the requested folds', () => {
-    expect(() => runExperiment(syntheticSeries(40), { folds: 10, families: ['ridge'], budget: 1 })).toThrow(CrossValidationError);
+    expect(() =>
+      runExperiment(syntheticSeries(40), { folds: 10, families: ['ridge'], budget: 1 }),
+    ).toThrow(CrossValidationError);
   });
 });

@@ -2,7 +2,13 @@ import { analyzeErrors, type ErrorAnalysis, type ScoredRow } from './analysis';
 import { naiveBaselines, naivePredictions } from './baselines';
 import { expandingWindowSplits, sliceSeries, type Fold } from './cv';
 import { resolveFeatureSpec, warmupPeriods, type FeatureSpec } from './features';
-import { backtest, fitForecaster, type Forecaster, type ForecasterConfig, type IntervalInfo } from './forecaster';
+import {
+  backtest,
+  fitForecaster,
+  type Forecaster,
+  type ForecasterConfig,
+  type IntervalInfo,
+} from './forecaster';
 import { empiricalCoverage } from './intervals';
 import type { Regressor } from './matrix';
 import { computeMetrics } from './metrics';
@@ -47,7 +53,12 @@ export interface ExperimentProgress {
 export interface FamilyReport {
   family: ModelFamily;
   /** best candidate (null when every candidate failed) */
-  best: { params: Record<string, number>; features: Partial<FeatureSpec>; cv: Metrics; folds: Metrics[] } | null;
+  best: {
+    params: Record<string, number>;
+    features: Partial<FeatureSpec>;
+    cv: Metrics;
+    folds: Metrics[];
+  } | null;
   trials: Trial[];
   error?: string;
 }
@@ -64,11 +75,27 @@ export interface BaselineReport {
 /** JSON-safe report of a whole comparison (numbers finite, no typed arrays). */
 export interface ExperimentReport {
   dataset: { rows: number; from: string; to: string; frequency: Frequency; covariates: string[] };
-  protocol: { folds: Fold[]; holdout: { from: string; to: string; rows: number } | null; budget: number; seed: number; coverage: number; metric: 'mae' };
+  protocol: {
+    folds: Fold[];
+    holdout: { from: string; to: string; rows: number } | null;
+    budget: number;
+    seed: number;
+    coverage: number;
+    metric: 'mae';
+  };
   baselines: { cv: BaselineReport; holdout: BaselineReport | null };
   families: FamilyReport[];
-  chosen: { family: ModelFamily; params: Record<string, number>; features: Partial<FeatureSpec>; cv: Metrics };
-  holdout: { metrics: Metrics; coverage: { nominal: number; empirical: number }; predictions: Prediction[] } | null;
+  chosen: {
+    family: ModelFamily;
+    params: Record<string, number>;
+    features: Partial<FeatureSpec>;
+    cv: Metrics;
+  };
+  holdout: {
+    metrics: Metrics;
+    coverage: { nominal: number; empirical: number };
+    predictions: Prediction[];
+  } | null;
   interval: IntervalInfo;
   /** on every out-of-sample prediction of the chosen configuration (CV folds, then holdout) */
   errorAnalysis: ErrorAnalysis;
@@ -82,7 +109,10 @@ function defaultHoldout(frequency: Frequency): number {
 }
 
 /** Normalised feature importance: |standardised coefficient| for linear models, impurity decrease for trees. */
-export function featureImportance(model: Regressor, names: string[]): { name: string; importance: number }[] {
+export function featureImportance(
+  model: Regressor,
+  names: string[],
+): { name: string; importance: number }[] {
   const json = model.toJSON() as { standardizedCoef?: number[] };
   const withImp = model as Regressor & { featureImportances?: Float64Array };
   let raw: ArrayLike<number> | null = null;
@@ -91,7 +121,9 @@ export function featureImportance(model: Regressor, names: string[]): { name: st
   if (!raw) return [];
   let total = 0;
   for (let i = 0; i < raw.length; i++) total += raw[i]!;
-  return names.map((name, i) => ({ name, importance: total > 0 ? raw[i]! / total : 0 })).sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : 1));
+  return names
+    .map((name, i) => ({ name, importance: total > 0 ? raw[i]! / total : 0 }))
+    .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : 1));
 }
 
 /**
@@ -102,12 +134,19 @@ export function featureImportance(model: Regressor, names: string[]): { name: st
  * `refitOnAll` is false). Throws CrossValidationError when the rows are too few for the folds, and
  * the first family's error when no family can be fitted.
  */
-export function runExperiment(series: Series, options: ExperimentOptions = {}, onProgress?: (p: ExperimentProgress) => void): { report: ExperimentReport; forecaster: Forecaster } {
+export function runExperiment(
+  series: Series,
+  options: ExperimentOptions = {},
+  onProgress?: (p: ExperimentProgress) => void,
+): { report: ExperimentReport; forecaster: Forecaster } {
   const n = series.dates.length;
   const seed = options.seed ?? 0;
   const coverage = options.coverage ?? 0.9;
   const budget = options.budget ?? 20;
-  const holdout = Math.max(0, Math.min(options.holdout ?? defaultHoldout(series.frequency), Math.floor(n / 4)));
+  const holdout = Math.max(
+    0,
+    Math.min(options.holdout ?? defaultHoldout(series.frequency), Math.floor(n / 4)),
+  );
   const dev = sliceSeries(series, 0, n - holdout);
   // every fold must train on at least the features' look-back plus a few rows
   const minTrain = warmupPeriods(resolveFeatureSpec(dev, options.features)) + 8;
@@ -144,7 +183,16 @@ export function runExperiment(series: Series, options: ExperimentOptions = {}, o
           seen = d;
         },
       });
-      familyReports.push({ family, best: { params: result.best.params, features: result.best.features, cv: result.best.cv!, folds: result.best.folds }, trials: result.trials });
+      familyReports.push({
+        family,
+        best: {
+          params: result.best.params,
+          features: result.best.features,
+          cv: result.best.cv!,
+          folds: result.best.folds,
+        },
+        trials: result.trials,
+      });
       if (!chosen || result.best.cv!.mae < chosen.best.cv!.mae) chosen = result;
     } catch (e) {
       firstError ??= e;
@@ -152,21 +200,33 @@ export function runExperiment(series: Series, options: ExperimentOptions = {}, o
     }
     tick(`searched ${family}`, budget - seen);
   }
-  if (!chosen) throw firstError instanceof Error ? firstError : new Error('no model family could be fitted');
+  if (!chosen)
+    throw firstError instanceof Error ? firstError : new Error('no model family could be fitted');
   const choice = chosen;
 
   // baselines on exactly the CV test rows, pooled and per fold
-  const cvRows = folds.flatMap((f) => Array.from({ length: f.testEnd - f.testStart }, (_, i) => f.testStart + i));
+  const cvRows = folds.flatMap((f) =>
+    Array.from({ length: f.testEnd - f.testStart }, (_, i) => f.testStart + i),
+  );
   const pooledBaseline = (rows: number[], s: Series): BaselineReport => {
     const naive = rows.map((t) => naivePredictions(s, t, t + 1));
     const actual = rows.map((t) => s.target[t]!);
     return {
-      lastValue: computeMetrics(actual, naive.map((p) => p.lastValue[0]!)),
-      seasonalNaive: computeMetrics(actual, naive.map((p) => p.seasonalNaive[0]!)),
+      lastValue: computeMetrics(
+        actual,
+        naive.map((p) => p.lastValue[0]!),
+      ),
+      seasonalNaive: computeMetrics(
+        actual,
+        naive.map((p) => p.seasonalNaive[0]!),
+      ),
       seasonalPeriod: naive[0]!.seasonalPeriod,
     };
   };
-  const cvBaselines: BaselineReport = { ...pooledBaseline(cvRows, dev), folds: folds.map((f) => naiveBaselines(dev, f.testStart, f.testEnd)) };
+  const cvBaselines: BaselineReport = {
+    ...pooledBaseline(cvRows, dev),
+    folds: folds.map((f) => naiveBaselines(dev, f.testStart, f.testEnd)),
+  };
 
   // the chosen configuration, its interval calibrated on its own CV residuals
   const residuals = Float64Array.from(choice.bestFolds.flatMap((r) => Array.from(r.residuals)));
@@ -178,7 +238,13 @@ export function runExperiment(series: Series, options: ExperimentOptions = {}, o
   for (const r of choice.bestFolds) {
     r.predictions.forEach((p, i) => {
       const t = r.fold.testStart + i;
-      outOfSample.push({ date: p.date, actual: dev.target[t]!, prediction: p.prediction, temperature: dev.temperature[t]!, source: 'cv' });
+      outOfSample.push({
+        date: p.date,
+        actual: dev.target[t]!,
+        prediction: p.prediction,
+        temperature: dev.temperature[t]!,
+        source: 'cv',
+      });
     });
   }
   let holdoutReport: ExperimentReport['holdout'] = null;
@@ -187,22 +253,64 @@ export function runExperiment(series: Series, options: ExperimentOptions = {}, o
     const preds = backtest(devModel, series, n - holdout);
     const actual = series.target.subarray(n - holdout);
     holdoutReport = {
-      metrics: computeMetrics(actual, preds.map((p) => p.prediction)),
-      coverage: { nominal: coverage, empirical: empiricalCoverage(actual, preds.map((p) => p.lower), preds.map((p) => p.upper)) },
+      metrics: computeMetrics(
+        actual,
+        preds.map((p) => p.prediction),
+      ),
+      coverage: {
+        nominal: coverage,
+        empirical: empiricalCoverage(
+          actual,
+          preds.map((p) => p.lower),
+          preds.map((p) => p.upper),
+        ),
+      },
       predictions: preds,
     };
     holdoutBaselines = naiveBaselines(series, n - holdout);
-    preds.forEach((p, i) => outOfSample.push({ date: p.date, actual: actual[i]!, prediction: p.prediction, temperature: series.temperature[n - holdout + i]!, source: 'holdout' }));
+    preds.forEach((p, i) =>
+      outOfSample.push({
+        date: p.date,
+        actual: actual[i]!,
+        prediction: p.prediction,
+        temperature: series.temperature[n - holdout + i]!,
+        source: 'holdout',
+      }),
+    );
   }
-  const forecaster = options.refitOnAll === false || holdout === 0 ? devModel : fitForecaster(series, config, { residuals });
+  const forecaster =
+    options.refitOnAll === false || holdout === 0
+      ? devModel
+      : fitForecaster(series, config, { residuals });
   tick('done');
 
   const report: ExperimentReport = {
-    dataset: { rows: n, from: series.dates[0]!, to: series.dates[n - 1]!, frequency: series.frequency, covariates: Object.keys(series.covariates).sort() },
-    protocol: { folds, holdout: holdout > 0 ? { from: series.dates[n - holdout]!, to: series.dates[n - 1]!, rows: holdout } : null, budget, seed, coverage, metric: 'mae' },
+    dataset: {
+      rows: n,
+      from: series.dates[0]!,
+      to: series.dates[n - 1]!,
+      frequency: series.frequency,
+      covariates: Object.keys(series.covariates).sort(),
+    },
+    protocol: {
+      folds,
+      holdout:
+        holdout > 0
+          ? { from: series.dates[n - holdout]!, to: series.dates[n - 1]!, rows: holdout }
+          : null,
+      budget,
+      seed,
+      coverage,
+      metric: 'mae',
+    },
     baselines: { cv: cvBaselines, holdout: holdoutBaselines },
     families: familyReports,
-    chosen: { family: choice.family, params: choice.best.params, features: choice.best.features, cv: choice.best.cv! },
+    chosen: {
+      family: choice.family,
+      params: choice.best.params,
+      features: choice.best.features,
+      cv: choice.best.cv!,
+    },
     holdout: holdoutReport,
     interval: forecaster.interval,
     errorAnalysis: analyzeErrors(outOfSample, series.frequency),

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { anchorValue, buildDesign, featureNames, resolveFeatureSpec, timelineOf, warmupPeriods } from './features';
+import {
+  anchorValue,
+  buildDesign,
+  featureNames,
+  resolveFeatureSpec,
+  timelineOf,
+  warmupPeriods,
+} from './features';
 import { syntheticSeries } from './testing';
 import type { Series } from './types';
 
 function copy(s: Series): Series {
   const covariates: Record<string, Float64Array> = {};
   for (const [k, v] of Object.entries(s.covariates)) covariates[k] = Float64Array.from(v);
-  return { ...s, dates: [...s.dates], target: Float64Array.from(s.target), temperature: Float64Array.from(s.temperature), covariates };
+  return {
+    ...s,
+    dates: [...s.dates],
+    target: Float64Array.from(s.target),
+    temperature: Float64Array.from(s.temperature),
+    covariates,
+  };
 }
 
 describe('features', () => {
@@ -14,7 +27,11 @@ describe('features', () => {
     it(`never lets a later row change an earlier row's features (${frequency})`, () => {
       const n = frequency === 'weekly' ? 140 : 120;
       const base = syntheticSeries(n, frequency, 7);
-      const spec = resolveFeatureSpec(base, { temperatureKnots: [20], temperaturePowers: 3, anchor: 'level' });
+      const spec = resolveFeatureSpec(base, {
+        temperatureKnots: [20],
+        temperaturePowers: 3,
+        anchor: 'level',
+      });
       const ref = buildDesign(spec, timelineOf(spec, base));
       const p = ref.X.cols;
       let seed = 3;
@@ -32,7 +49,9 @@ describe('features', () => {
         const refTl = timelineOf(spec, base);
         for (let r = 0; r < ref.index.length && ref.index[r]! < j; r++) {
           for (let c = 0; c < p; c++) expect(d.X.data[r * p + c]).toBe(ref.X.data[r * p + c]);
-          expect(anchorValue(spec, tl, ref.index[r]!)).toBe(anchorValue(spec, refTl, ref.index[r]!));
+          expect(anchorValue(spec, tl, ref.index[r]!)).toBe(
+            anchorValue(spec, refTl, ref.index[r]!),
+          );
         }
       }
     });

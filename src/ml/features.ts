@@ -65,12 +65,36 @@ export function defaultFeatureSpec(frequency: Frequency): FeatureSpec {
     temperatureCentre: 15,
   };
   if (frequency === 'monthly') {
-    return { ...base, lags: [1, 2, 12, 13], movingAverages: [3, 12], temperatureLags: [1, 12], temperatureMovingAverages: [], calendar: true, fourier: 2 };
+    return {
+      ...base,
+      lags: [1, 2, 12, 13],
+      movingAverages: [3, 12],
+      temperatureLags: [1, 12],
+      temperatureMovingAverages: [],
+      calendar: true,
+      fourier: 2,
+    };
   }
   if (frequency === 'weekly') {
-    return { ...base, lags: [1, 2, 52], movingAverages: [4, 13], temperatureLags: [1], temperatureMovingAverages: [4], calendar: false, fourier: 3 };
+    return {
+      ...base,
+      lags: [1, 2, 52],
+      movingAverages: [4, 13],
+      temperatureLags: [1],
+      temperatureMovingAverages: [4],
+      calendar: false,
+      fourier: 3,
+    };
   }
-  return { ...base, lags: [1, 2, 7, 14], movingAverages: [7, 28], temperatureLags: [1], temperatureMovingAverages: [7], calendar: true, fourier: 3 };
+  return {
+    ...base,
+    lags: [1, 2, 7, 14],
+    movingAverages: [7, 28],
+    temperatureLags: [1],
+    temperatureMovingAverages: [7],
+    calendar: true,
+    fourier: 3,
+  };
 }
 
 /** Names of the feature columns, in matrix order. */
@@ -99,8 +123,16 @@ export function featureNames(spec: FeatureSpec): string[] {
 
 /** The number of earlier periods a row needs before all its features exist. */
 export function warmupPeriods(spec: FeatureSpec): number {
-  const anchor = spec.anchor === 'last' ? 1 : spec.anchor === 'level' ? seasonLength(spec.frequency) : 0;
-  return Math.max(0, anchor, ...spec.lags, ...spec.movingAverages, ...spec.temperatureLags, ...spec.temperatureMovingAverages);
+  const anchor =
+    spec.anchor === 'last' ? 1 : spec.anchor === 'level' ? seasonLength(spec.frequency) : 0;
+  return Math.max(
+    0,
+    anchor,
+    ...spec.lags,
+    ...spec.movingAverages,
+    ...spec.temperatureLags,
+    ...spec.temperatureMovingAverages,
+  );
 }
 
 /** Periods in a season: 12 (monthly), 52 (weekly), 7 (daily). */
@@ -165,7 +197,12 @@ function mean(a: Float64Array, from: number, to: number): number {
  * Reads only target[< t], temperature[<= t], covariates[t]. Returns false (out undefined) when
  * the row lacks history: a needed earlier period is before the timeline start or NaN.
  */
-export function featureVector(spec: FeatureSpec, tl: Timeline, t: number, out: Float64Array): boolean {
+export function featureVector(
+  spec: FeatureSpec,
+  tl: Timeline,
+  t: number,
+  out: Float64Array,
+): boolean {
   if (Number.isNaN(anchorValue(spec, tl, t))) return false;
   let j = 0;
   const y = tl.target;
@@ -197,8 +234,10 @@ export function featureVector(spec: FeatureSpec, tl: Timeline, t: number, out: F
   const day = tl.days[t]!;
   const cal = calendar(day);
   if (spec.calendar) {
-    if (spec.frequency !== 'weekly') for (let m = 2; m <= 12; m++) out[j++] = cal.month === m ? 1 : 0;
-    if (spec.frequency === 'daily') for (let d = 1; d <= 6; d++) out[j++] = cal.weekday === d ? 1 : 0;
+    if (spec.frequency !== 'weekly')
+      for (let m = 2; m <= 12; m++) out[j++] = cal.month === m ? 1 : 0;
+    if (spec.frequency === 'daily')
+      for (let d = 1; d <= 6; d++) out[j++] = cal.weekday === d ? 1 : 0;
   }
   const phase = spec.frequency === 'monthly' ? (cal.month - 1) / 12 : cal.dayOfYear / 365.25;
   for (let k = 1; k <= spec.fourier; k++) {
@@ -231,7 +270,12 @@ export interface Design {
 }
 
 /** Builds the design matrix for timeline rows [from, to), skipping rows without enough history. */
-export function buildDesign(spec: FeatureSpec, tl: Timeline, from = 0, to = tl.days.length): Design {
+export function buildDesign(
+  spec: FeatureSpec,
+  tl: Timeline,
+  from = 0,
+  to = tl.days.length,
+): Design {
   const names = featureNames(spec);
   const p = names.length;
   const data = new Float64Array(Math.max(0, to - from) * p);
@@ -244,7 +288,10 @@ export function buildDesign(spec: FeatureSpec, tl: Timeline, from = 0, to = tl.d
 }
 
 /** Completes a partial spec with the frequency defaults and the training-derived origin and centre. */
-export function resolveFeatureSpec(series: Series, partial: Partial<FeatureSpec> = {}): FeatureSpec {
+export function resolveFeatureSpec(
+  series: Series,
+  partial: Partial<FeatureSpec> = {},
+): FeatureSpec {
   const base = defaultFeatureSpec(series.frequency);
   let tempMean = 0;
   for (let i = 0; i < series.temperature.length; i++) tempMean += series.temperature[i]!;
@@ -260,7 +307,8 @@ export function resolveFeatureSpec(series: Series, partial: Partial<FeatureSpec>
     frequency: series.frequency,
   };
   for (const c of spec.covariates) {
-    if (!(c in series.covariates)) throw new RangeError(`feature spec names covariate "${c}" that the series does not have`);
+    if (!(c in series.covariates))
+      throw new RangeError(`feature spec names covariate "${c}" that the series does not have`);
   }
   return spec;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backtest, fitForecaster, forecast, ForecastInputError, historyFromForecaster, type ForecasterConfig } from './forecaster';
+import {
+  backtest,
+  fitForecaster,
+  forecast,
+  ForecastInputError,
+  historyFromForecaster,
+  type ForecasterConfig,
+} from './forecaster';
 import { computeMetrics } from './metrics';
 import { ModelUnavailableError } from './models';
 import { ForecasterFormatError, parseForecaster, serializeForecaster } from './serialize';
@@ -10,7 +17,13 @@ const config: ForecasterConfig = { family: 'ridge', params: { alpha: 1 }, seed: 
 const slice = (s: Series, from: number, to: number): Series => {
   const covariates: Record<string, Float64Array> = {};
   for (const [k, v] of Object.entries(s.covariates)) covariates[k] = v.slice(from, to);
-  return { ...s, dates: s.dates.slice(from, to), target: s.target.slice(from, to), temperature: s.temperature.slice(from, to), covariates };
+  return {
+    ...s,
+    dates: s.dates.slice(from, to),
+    target: s.target.slice(from, to),
+    temperature: s.temperature.slice(from, to),
+    covariates,
+  };
 };
 
 describe('forecaster', () => {
@@ -20,7 +33,10 @@ describe('forecaster', () => {
   it('beats the seasonal naive baseline on a temperature-driven series', () => {
     const f = fitForecaster(train, config);
     const preds = backtest(f, series, 84);
-    const m = computeMetrics(series.target.subarray(84), preds.map((p) => p.prediction));
+    const m = computeMetrics(
+      series.target.subarray(84),
+      preds.map((p) => p.prediction),
+    );
     let naive = 0;
     for (let t = 84; t < 96; t++) naive += Math.abs(series.target[t]! - series.target[t - 12]!);
     expect(m.mae).toBeLessThan(naive / 12);
@@ -30,7 +46,11 @@ describe('forecaster', () => {
 
   it('forecasts past the history recursively and agrees with backtest on the first step', () => {
     const f = fitForecaster(train, config);
-    const rows = [84, 85, 86].map((t) => ({ date: series.dates[t]!, temperature: series.temperature[t]!, covariates: { rain: series.covariates.rain![t]! } }));
+    const rows = [84, 85, 86].map((t) => ({
+      date: series.dates[t]!,
+      temperature: series.temperature[t]!,
+      covariates: { rain: series.covariates.rain![t]! },
+    }));
     const ahead = forecast(f, train, rows);
     const oneStep = backtest(f, series, 84, 85);
     expect(ahead[0]!.prediction).toBeCloseTo(oneStep[0]!.prediction, 9);
@@ -39,7 +59,11 @@ describe('forecaster', () => {
 
   it('serves from the history tail stored in the model alone', () => {
     const f = fitForecaster(train, config);
-    const row = { date: series.dates[84]!, temperature: series.temperature[84]!, covariates: { rain: series.covariates.rain![84]! } };
+    const row = {
+      date: series.dates[84]!,
+      temperature: series.temperature[84]!,
+      covariates: { rain: series.covariates.rain![84]! },
+    };
     const fromTail = forecast(f, historyFromForecaster(f), [row]);
     const fromAll = forecast(f, train, [row]);
     expect(fromTail[0]!.prediction).toBeCloseTo(fromAll[0]!.prediction, 9);
@@ -47,8 +71,12 @@ describe('forecaster', () => {
 
   it('rejects a date off the monthly grid and a row without enough history', () => {
     const f = fitForecaster(train, config);
-    expect(() => forecast(f, train, [{ date: '2017-01-15', temperature: 10 }])).toThrow(ForecastInputError);
-    expect(() => forecast(f, train, [{ date: series.dates[3]!, temperature: 10 }])).toThrow(/earlier periods/);
+    expect(() => forecast(f, train, [{ date: '2017-01-15', temperature: 10 }])).toThrow(
+      ForecastInputError,
+    );
+    expect(() => forecast(f, train, [{ date: series.dates[3]!, temperature: 10 }])).toThrow(
+      /earlier periods/,
+    );
   });
 
   it('serializes byte-identically for the same data, config and seed, and round-trips', () => {
@@ -64,8 +92,12 @@ describe('forecaster', () => {
 
   it('refuses a tampered file, an unknown version and invalid JSON', () => {
     const text = serializeForecaster(fitForecaster(train, config));
-    expect(() => parseForecaster(text.replace('"alpha":1', '"alpha":2'))).toThrow(/checksum mismatch/);
-    expect(() => parseForecaster(text.replace('"version":1', '"version":99'))).toThrow(ForecasterFormatError);
+    expect(() => parseForecaster(text.replace('"alpha":1', '"alpha":2'))).toThrow(
+      /checksum mismatch/,
+    );
+    expect(() => parseForecaster(text.replace('"version":1', '"version":99'))).toThrow(
+      ForecasterFormatError,
+    );
     expect(() => parseForecaster(text.slice(0, 50))).toThrow(ForecasterFormatError);
   });
 
@@ -74,7 +106,10 @@ describe('forecaster', () => {
     const f = fitForecaster(slice(long, 0, 800), { ...config, coverage: 0.8 });
     const preds = backtest(f, long, 800);
     let inside = 0;
-    preds.forEach((p, i) => (inside += long.target[800 + i]! >= p.lower && long.target[800 + i]! <= p.upper ? 1 : 0));
+    preds.forEach(
+      (p, i) =>
+        (inside += long.target[800 + i]! >= p.lower && long.target[800 + i]! <= p.upper ? 1 : 0),
+    );
     expect(inside / preds.length).toBeGreaterThan(0.65);
     expect(f.interval.method).toBe('split-conformal');
   });
@@ -90,12 +125,18 @@ describe('forecaster', () => {
       const f = fitForecaster(train, { ...config, family, params });
       const again = parseForecaster(serializeForecaster(f));
       expect(backtest(again, series, 84)).toEqual(backtest(f, series, 84));
-      expect(serializeForecaster(fitForecaster(train, { ...config, family, params }))).toBe(serializeForecaster(f));
+      expect(serializeForecaster(fitForecaster(train, { ...config, family, params }))).toBe(
+        serializeForecaster(f),
+      );
     });
   }
 
   it('anchored to the last value, a fully shrunk model predicts last value + mean change', () => {
-    const f = fitForecaster(train, { ...config, params: { alpha: 1e12 }, features: { anchor: 'last' } });
+    const f = fitForecaster(train, {
+      ...config,
+      params: { alpha: 1e12 },
+      features: { anchor: 'last' },
+    });
     const warm = f.training.rows - f.training.usedRows;
     let change = 0;
     for (let t = warm; t < 84; t++) change += train.target[t]! - train.target[t - 1]!;
@@ -109,15 +150,23 @@ describe('forecaster', () => {
     const weekly = syntheticSeries(220, 'weekly', 9);
     const f = fitForecaster(slice(weekly, 0, 200), { ...config, features: { anchor: 'level' } });
     expect(f.features.lags).toContain(52);
-    const rows = [200, 201].map((t) => ({ date: weekly.dates[t]!, temperature: weekly.temperature[t]! }));
+    const rows = [200, 201].map((t) => ({
+      date: weekly.dates[t]!,
+      temperature: weekly.temperature[t]!,
+    }));
     const p = forecast(f, slice(weekly, 0, 200), rows);
     expect(p.map((x) => x.date)).toEqual([weekly.dates[200], weekly.dates[201]]);
-    const m = computeMetrics(weekly.target.subarray(200), backtest(f, weekly, 200).map((x) => x.prediction));
+    const m = computeMetrics(
+      weekly.target.subarray(200),
+      backtest(f, weekly, 200).map((x) => x.prediction),
+    );
     expect(m.mae).toBeLessThan(30);
   });
 
   it('reports a family that is not wired in by name', () => {
-    expect(() => fitForecaster(train, { ...config, family: 'prophet' as never })).toThrow(ModelUnavailableError);
+    expect(() => fitForecaster(train, { ...config, family: 'prophet' as never })).toThrow(
+      ModelUnavailableError,
+    );
   });
 
   it('rejects a series too short for its features', () => {

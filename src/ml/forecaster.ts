@@ -95,14 +95,21 @@ const MIN_TRAIN_ROWS = 8;
  * Throws ForecastInputError when fewer than 8 rows have complete features, ModelUnavailableError
  * for a family not wired in.
  */
-export function fitForecaster(train: Series, config: ForecasterConfig, options: FitOptions = {}): Forecaster {
-  if (!(config.coverage > 0 && config.coverage < 1)) throw new ForecastInputError(`coverage must be in (0, 1), got ${config.coverage}`);
+export function fitForecaster(
+  train: Series,
+  config: ForecasterConfig,
+  options: FitOptions = {},
+): Forecaster {
+  if (!(config.coverage > 0 && config.coverage < 1))
+    throw new ForecastInputError(`coverage must be in (0, 1), got ${config.coverage}`);
   const spec = resolveFeatureSpec(train, config.features);
   const tl = timelineOf(spec, train);
   const design = buildDesign(spec, tl);
   const m = design.X.rows;
   if (m < MIN_TRAIN_ROWS) {
-    throw new ForecastInputError(`only ${m} training rows have complete features (need ${MIN_TRAIN_ROWS}; the features look back ${warmupPeriods(spec)} periods)`);
+    throw new ForecastInputError(
+      `only ${m} training rows have complete features (need ${MIN_TRAIN_ROWS}; the features look back ${warmupPeriods(spec)} periods)`,
+    );
   }
   // the model learns target - anchor (anchor 0 unless the spec anchors to the recent level)
   const anchors = new Float64Array(m);
@@ -160,8 +167,14 @@ export function fitForecaster(train: Series, config: ForecasterConfig, options: 
 }
 
 function structuredCloneConfig(config: ForecasterConfig): ForecasterConfig {
-  const out: ForecasterConfig = { family: config.family, params: { ...config.params }, seed: config.seed, coverage: config.coverage };
-  if (config.features) out.features = JSON.parse(JSON.stringify(config.features)) as Partial<FeatureSpec>;
+  const out: ForecasterConfig = {
+    family: config.family,
+    params: { ...config.params },
+    seed: config.seed,
+    coverage: config.coverage,
+  };
+  if (config.features)
+    out.features = JSON.parse(JSON.stringify(config.features)) as Partial<FeatureSpec>;
   return out;
 }
 
@@ -176,7 +189,12 @@ function calibrate(
   options: FitOptions,
 ): IntervalInfo {
   if (options.residuals && options.residuals.length > 0) {
-    return { method: 'cv-residuals', coverage: config.coverage, halfWidth: conformalHalfWidth(options.residuals, config.coverage), nResiduals: options.residuals.length };
+    return {
+      method: 'cv-residuals',
+      coverage: config.coverage,
+      halfWidth: conformalHalfWidth(options.residuals, config.coverage),
+      nResiduals: options.residuals.length,
+    };
   }
   const m = design.X.rows;
   const nCal = Math.floor(m * 0.2);
@@ -187,12 +205,24 @@ function calibrate(
     const model = fitModel(config.family, fitX, y.slice(0, m - nCal), config.params, config.seed);
     const cal = model.predict(calX);
     const res = new Float64Array(nCal);
-    for (let i = 0; i < nCal; i++) res[i] = actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]! + anchors[m - nCal + i]!));
-    return { method: 'split-conformal', coverage: config.coverage, halfWidth: conformalHalfWidth(res, config.coverage), nResiduals: nCal };
+    for (let i = 0; i < nCal; i++)
+      res[i] =
+        actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]! + anchors[m - nCal + i]!));
+    return {
+      method: 'split-conformal',
+      coverage: config.coverage,
+      halfWidth: conformalHalfWidth(res, config.coverage),
+      nResiduals: nCal,
+    };
   }
   const res = new Float64Array(m);
   for (let i = 0; i < m; i++) res[i] = actual[i]! - inSample[i]!;
-  return { method: 'in-sample', coverage: config.coverage, halfWidth: conformalHalfWidth(res, config.coverage), nResiduals: m };
+  return {
+    method: 'in-sample',
+    coverage: config.coverage,
+    halfWidth: conformalHalfWidth(res, config.coverage),
+    nResiduals: m,
+  };
 }
 
 /** The history tail stored in a forecaster, as a Series (seed for a server's sales history). */
@@ -228,19 +258,31 @@ function regressorOf(f: Forecaster): Regressor {
  */
 export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Prediction[] {
   const spec = f.features;
-  if (history.frequency !== spec.frequency) throw new ForecastInputError(`history is ${history.frequency} but the model is ${spec.frequency}`);
+  if (history.frequency !== spec.frequency)
+    throw new ForecastInputError(
+      `history is ${history.frequency} but the model is ${spec.frequency}`,
+    );
   if (history.dates.length === 0) throw new ForecastInputError('history is empty');
   const n = history.dates.length;
   const startDay = parseDay(history.dates[0]!);
   const pos = rows.map((r) => {
     const day = parseDay(r.date);
     if (!Number.isFinite(day)) throw new ForecastInputError(`unparseable date "${r.date}"`);
-    if (!Number.isFinite(r.temperature)) throw new ForecastInputError(`temperature for ${r.date} is not a finite number`);
+    if (!Number.isFinite(r.temperature))
+      throw new ForecastInputError(`temperature for ${r.date} is not a finite number`);
     const k = periodsBetween(startDay, day, spec.frequency);
-    if (!Number.isInteger(k) || (spec.frequency === 'monthly' && formatDay(day).slice(8) !== '01')) {
-      throw new ForecastInputError(`date ${r.date} is not on the ${spec.frequency} grid of the history`);
+    if (
+      !Number.isInteger(k) ||
+      (spec.frequency === 'monthly' && formatDay(day).slice(8) !== '01')
+    ) {
+      throw new ForecastInputError(
+        `date ${r.date} is not on the ${spec.frequency} grid of the history`,
+      );
     }
-    if (k < warmupPeriods(spec)) throw new ForecastInputError(`date ${r.date} needs ${warmupPeriods(spec)} earlier periods of history`);
+    if (k < warmupPeriods(spec))
+      throw new ForecastInputError(
+        `date ${r.date} needs ${warmupPeriods(spec)} earlier periods of history`,
+      );
     return k;
   });
   const maxK = Math.max(n - 1, ...pos);
@@ -270,7 +312,8 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
   if (inside.length) {
     const X = matrix(inside.length, p);
     inside.forEach((k, i) => {
-      if (!featureVector(spec, tl, k, X.data.subarray(i * p, (i + 1) * p))) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
+      if (!featureVector(spec, tl, k, X.data.subarray(i * p, (i + 1) * p)))
+        throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
     });
     const z = model.predict(X);
     inside.forEach((k, i) => out.set(k, z[i]! + anchorValue(spec, tl, k)));
@@ -278,7 +321,8 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
   // after the history: recursive, each prediction becomes the next period's lag
   const x = matrix(1, p);
   for (let k = n; k < N; k++) {
-    if (!featureVector(spec, tl, k, x.data)) throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
+    if (!featureVector(spec, tl, k, x.data))
+      throw new ForecastInputError(`not enough history before ${formatDay(tl.days[k]!)}`);
     const z = model.predict(x)[0]! + anchorValue(spec, tl, k);
     const yhat = clampPrediction(f, inverseTarget(spec, z));
     tl.target[k] = transformTarget(spec, yhat);
@@ -287,7 +331,12 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
   const hw = f.interval.halfWidth;
   return rows.map((r, i) => {
     const yhat = clampPrediction(f, inverseTarget(spec, out.get(pos[i]!)!));
-    return { date: formatDay(parseDay(r.date)), prediction: yhat, lower: Math.max(0, yhat - hw), upper: yhat + hw };
+    return {
+      date: formatDay(parseDay(r.date)),
+      prediction: yhat,
+      lower: Math.max(0, yhat - hw),
+      upper: yhat + hw,
+    };
   });
 }
 
@@ -323,8 +372,14 @@ function extendTimeline(f: Forecaster, history: Series, N: number): Timeline {
  * One-step-ahead predictions for series rows [from, to) using the actuals before each row
  * (the evaluation of a model fitted on rows before `from`). Throws like `forecast`.
  */
-export function backtest(f: Forecaster, series: Series, from: number, to = series.dates.length): Prediction[] {
-  if (from < 0 || to > series.dates.length || from > to) throw new RangeError(`backtest: bad range [${from}, ${to}) for ${series.dates.length} rows`);
+export function backtest(
+  f: Forecaster,
+  series: Series,
+  from: number,
+  to = series.dates.length,
+): Prediction[] {
+  if (from < 0 || to > series.dates.length || from > to)
+    throw new RangeError(`backtest: bad range [${from}, ${to}) for ${series.dates.length} rows`);
   const rows: FeatureRow[] = [];
   for (let t = from; t < to; t++) {
     const covariates: Record<string, number> = {};
@@ -333,4 +388,3 @@ export function backtest(f: Forecaster, series: Series, from: number, to = serie
   }
   return forecast(f, series, rows);
 }
-

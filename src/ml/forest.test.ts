@@ -17,8 +17,12 @@ describe('fitRandomForest', () => {
 
   it('beats a single tree and ranks the five informative Friedman features first', () => {
     const m = fitRandomForest(X, y, { nTrees: 30, seed: 2 });
-    expect(mae(m.predict(XTest), friedman.yTest)).toBeLessThan(friedman.mae['DecisionTreeRegressor(random_state=0)']);
-    const ranked = Array.from(m.featureImportances.keys()).sort((a, b) => m.featureImportances[b]! - m.featureImportances[a]!);
+    expect(mae(m.predict(XTest), friedman.yTest)).toBeLessThan(
+      friedman.mae['DecisionTreeRegressor(random_state=0)'],
+    );
+    const ranked = Array.from(m.featureImportances.keys()).sort(
+      (a, b) => m.featureImportances[b]! - m.featureImportances[a]!,
+    );
     expect(ranked.slice(0, 5).sort()).toEqual([0, 1, 2, 3, 4]);
     expect(Array.from(m.featureImportances).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
@@ -52,10 +56,20 @@ describe('fitRandomForest', () => {
   });
 
   it('rejects bad input and bad parameters with errors that name the problem', () => {
-    expect(() => fitRandomForest(X, y.subarray(1))).toThrow(/y has 1999 values but X has 2000 rows/);
+    expect(() => fitRandomForest(X, y.subarray(1))).toThrow(
+      /y has 1999 values but X has 2000 rows/,
+    );
     expect(() => fitRandomForest(X, y, { nTrees: 0 })).toThrow(/nTrees must be an integer >= 1/);
     expect(() => fitRandomForest(X, y, { seed: 0.5 })).toThrow(/seed/);
-    expect(() => treeModelFromJson({ kind: 'forest', version: 1, nFeatures: 10, featureImportances: [], trees: [] })).toThrow(TypeError);
+    expect(() =>
+      treeModelFromJson({
+        kind: 'forest',
+        version: 1,
+        nFeatures: 10,
+        featureImportances: [],
+        trees: [],
+      }),
+    ).toThrow(TypeError);
     expect(() => treeModelFromJson({ kind: 'svm' })).toThrow(/unknown model kind 'svm'/);
   });
 });

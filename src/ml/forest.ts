@@ -8,7 +8,14 @@ import type { Matrix, ModelJson } from './matrix';
 import type { TreeRegressor } from './tree';
 import { checkPredictData, checkTrainingData, intParam, resolveMaxFeatures } from './tree-input';
 import { GrowWorkspace, growTree } from './tree-grow';
-import { addTreePredictions, normalize, numberArray, readHeader, treeFromJson, treeToJson } from './tree-nodes';
+import {
+  addTreePredictions,
+  normalize,
+  numberArray,
+  readHeader,
+  treeFromJson,
+  treeToJson,
+} from './tree-nodes';
 import type { TreeArrays } from './tree-nodes';
 import { childSeed, mulberry32, randomInt } from './tree-random';
 
@@ -33,7 +40,11 @@ export interface RandomForestParams {
  * Fits a random forest. Pure and deterministic: same data, params and seed give the same JSON.
  * @throws TypeError / RangeError for malformed input or invalid parameters (not retryable).
  */
-export function fitRandomForest(X: Matrix, y: Float64Array, params: RandomForestParams = {}): TreeRegressor {
+export function fitRandomForest(
+  X: Matrix,
+  y: Float64Array,
+  params: RandomForestParams = {},
+): TreeRegressor {
   const who = 'fitRandomForest';
   checkTrainingData(X, y, who);
   const nTrees = intParam(who, 'nTrees', params.nTrees, 100, 1);
@@ -103,8 +114,13 @@ class RandomForestModel implements TreeRegressor {
 export function randomForestFromJson(json: ModelJson): TreeRegressor {
   const who = 'randomForestFromJson';
   const nFeatures = readHeader(json, 'forest', who);
-  const imp = Float64Array.from(numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures));
-  if (!Array.isArray(json.trees) || json.trees.length === 0) throw new TypeError(`${who}: trees must be a non-empty array`);
-  const trees = (json.trees as unknown[]).map((t, i) => treeFromJson(t, nFeatures, `${who}: trees[${i}]`));
+  const imp = Float64Array.from(
+    numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures),
+  );
+  if (!Array.isArray(json.trees) || json.trees.length === 0)
+    throw new TypeError(`${who}: trees must be a non-empty array`);
+  const trees = (json.trees as unknown[]).map((t, i) =>
+    treeFromJson(t, nFeatures, `${who}: trees[${i}]`),
+  );
   return new RandomForestModel(nFeatures, trees, imp);
 }

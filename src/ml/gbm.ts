@@ -10,7 +10,14 @@ import type { Matrix, ModelJson } from './matrix';
 import { growHistTree, HistWorkspace } from './hist-grow';
 import type { TreeRegressor } from './tree';
 import { checkPredictData, checkTrainingData, intParam, numParam } from './tree-input';
-import { addTreePredictions, normalize, numberArray, readHeader, treeFromJson, treeToJson } from './tree-nodes';
+import {
+  addTreePredictions,
+  normalize,
+  numberArray,
+  readHeader,
+  treeFromJson,
+  treeToJson,
+} from './tree-nodes';
 import type { TreeArrays } from './tree-nodes';
 import { childSeed, mulberry32, randomInt } from './tree-random';
 
@@ -46,11 +53,24 @@ const TOL = 1e-7;
  * give the same JSON.
  * @throws TypeError / RangeError for malformed input or invalid parameters (not retryable).
  */
-export function fitGradientBoosting(X: Matrix, y: Float64Array, params: GradientBoostingParams = {}): TreeRegressor {
+export function fitGradientBoosting(
+  X: Matrix,
+  y: Float64Array,
+  params: GradientBoostingParams = {},
+): TreeRegressor {
   const who = 'fitGradientBoosting';
   checkTrainingData(X, y, who);
   const maxIter = intParam(who, 'maxIter', params.maxIter, 100, 1);
-  const learningRate = numParam(who, 'learningRate', params.learningRate, 0.1, 0, Infinity, true, true);
+  const learningRate = numParam(
+    who,
+    'learningRate',
+    params.learningRate,
+    0.1,
+    0,
+    Infinity,
+    true,
+    true,
+  );
   const grow = {
     maxLeafNodes: intParam(who, 'maxLeafNodes', params.maxLeafNodes, 31, 2, true),
     maxDepth: intParam(who, 'maxDepth', params.maxDepth, Infinity, 1, true),
@@ -59,10 +79,21 @@ export function fitGradientBoosting(X: Matrix, y: Float64Array, params: Gradient
     learningRate,
   };
   const maxBins = intParam(who, 'maxBins', params.maxBins, 255, 2);
-  if (maxBins > 255) throw new RangeError(`${who}: maxBins must be an integer in [2, 255], got ${maxBins}`);
+  if (maxBins > 255)
+    throw new RangeError(`${who}: maxBins must be an integer in [2, 255], got ${maxBins}`);
   const es = params.earlyStopping ?? 'auto';
-  if (es !== 'auto' && typeof es !== 'boolean') throw new TypeError(`${who}: earlyStopping must be true, false or 'auto'`);
-  const validationFraction = numParam(who, 'validationFraction', params.validationFraction, 0.1, 0, 1, true, true);
+  if (es !== 'auto' && typeof es !== 'boolean')
+    throw new TypeError(`${who}: earlyStopping must be true, false or 'auto'`);
+  const validationFraction = numParam(
+    who,
+    'validationFraction',
+    params.validationFraction,
+    0.1,
+    0,
+    1,
+    true,
+    true,
+  );
   const nIterNoChange = intParam(who, 'nIterNoChange', params.nIterNoChange, 10, 1);
   const seed = intParam(who, 'seed', params.seed, 0, -Number.MAX_SAFE_INTEGER);
 
@@ -73,7 +104,10 @@ export function fitGradientBoosting(X: Matrix, y: Float64Array, params: Gradient
   let valRows: Int32Array | undefined;
   if (earlyStopping) {
     const nVal = Math.ceil(validationFraction * n);
-    if (nVal < 1 || n - nVal < 1) throw new RangeError(`${who}: ${n} rows are too few to hold out a validation fraction of ${validationFraction}`);
+    if (nVal < 1 || n - nVal < 1)
+      throw new RangeError(
+        `${who}: ${n} rows are too few to hold out a validation fraction of ${validationFraction}`,
+      );
     [trainRows, valRows] = splitRows(n, nVal, childSeed(master));
   }
   const binSeed = childSeed(master);
@@ -147,10 +181,15 @@ export function gradientBoostingFromJson(json: ModelJson): TreeRegressor {
   const who = 'gradientBoostingFromJson';
   const nFeatures = readHeader(json, 'gbm', who);
   const baseline = json.baseline;
-  if (typeof baseline !== 'number' || !Number.isFinite(baseline)) throw new TypeError(`${who}: baseline must be a finite number`);
-  const imp = Float64Array.from(numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures));
+  if (typeof baseline !== 'number' || !Number.isFinite(baseline))
+    throw new TypeError(`${who}: baseline must be a finite number`);
+  const imp = Float64Array.from(
+    numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures),
+  );
   if (!Array.isArray(json.trees)) throw new TypeError(`${who}: trees must be an array`);
-  const trees = (json.trees as unknown[]).map((t, i) => treeFromJson(t, nFeatures, `${who}: trees[${i}]`));
+  const trees = (json.trees as unknown[]).map((t, i) =>
+    treeFromJson(t, nFeatures, `${who}: trees[${i}]`),
+  );
   return new GradientBoostingModel(nFeatures, baseline, trees, imp);
 }
 
@@ -177,7 +216,8 @@ function gather(v: Float64Array, rows: Int32Array): Float64Array {
 function gatherRows(X: Matrix, rows: Int32Array): Matrix {
   const { cols, data } = X;
   const out = new Float64Array(rows.length * cols);
-  for (let k = 0; k < rows.length; k++) out.set(data.subarray(rows[k]! * cols, (rows[k]! + 1) * cols), k * cols);
+  for (let k = 0; k < rows.length; k++)
+    out.set(data.subarray(rows[k]! * cols, (rows[k]! + 1) * cols), k * cols);
   return matrix(rows.length, cols, out);
 }
 

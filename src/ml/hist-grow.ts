@@ -75,7 +75,13 @@ interface HistNode {
  * the training rows, accumulates split gains into `importances`, and returns the tree (values
  * already multiplied by the learning rate).
  */
-export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: HistGrowParams, raw: Float64Array, importances: Float64Array): TreeArrays {
+export function growHistTree(
+  ws: HistWorkspace,
+  grad: Float64Array,
+  params: HistGrowParams,
+  raw: Float64Array,
+  importances: Float64Array,
+): TreeArrays {
   const { rows, cols, nBins, edges } = ws.binned;
   const { kernel } = ws;
   const { buffers } = kernel;
@@ -121,8 +127,24 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
     const mid = start + node.leftCount;
     kernel.partition(node.buf, feature, start, end, mid, bin);
     const childBuf = 1 - node.buf;
-    const left = newNode(builder.addNode(), start, mid, node.depth + 1, childBuf, node.leftG, node.leftCount);
-    const right = newNode(builder.addNode(), mid, end, node.depth + 1, childBuf, node.sumG - node.leftG, node.count - node.leftCount);
+    const left = newNode(
+      builder.addNode(),
+      start,
+      mid,
+      node.depth + 1,
+      childBuf,
+      node.leftG,
+      node.leftCount,
+    );
+    const right = newNode(
+      builder.addNode(),
+      mid,
+      end,
+      node.depth + 1,
+      childBuf,
+      node.sumG - node.leftG,
+      node.count - node.leftCount,
+    );
     builder.setSplit(node.id, feature, edges[feature]![bin]!, left.id, right.id);
     importances[feature] = importances[feature]! + node.gain;
 
@@ -207,6 +229,28 @@ export function growHistTree(ws: HistWorkspace, grad: Float64Array, params: Hist
   }
 }
 
-function newNode(id: number, start: number, end: number, depth: number, buf: number, sumG: number, count: number): HistNode {
-  return { id, start, end, depth, buf, sumG, count, hist: null, gain: 0, feature: -1, bin: 0, leftG: 0, leftCount: 0 };
+function newNode(
+  id: number,
+  start: number,
+  end: number,
+  depth: number,
+  buf: number,
+  sumG: number,
+  count: number,
+): HistNode {
+  return {
+    id,
+    start,
+    end,
+    depth,
+    buf,
+    sumG,
+    count,
+    hist: null,
+    gain: 0,
+    feature: -1,
+    bin: 0,
+    leftG: 0,
+    leftCount: 0,
+  };
 }

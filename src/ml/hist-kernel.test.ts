@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { HIST_STRIDE, HistKernel, referenceHistogram } from './hist-kernel';
 import { mulberry32 } from './tree-random';
 
-function setup(rows: number, cols: number, seed: number): { kernel: HistKernel; codes: Uint8Array; grad: Float64Array } {
+function setup(
+  rows: number,
+  cols: number,
+  seed: number,
+): { kernel: HistKernel; codes: Uint8Array; grad: Float64Array } {
   const rng = mulberry32(seed);
   const codes = Uint8Array.from({ length: rows * cols }, () => Math.floor(rng() * 256));
   const grad = Float64Array.from({ length: rows }, () => rng() * 10 - 5);
@@ -21,7 +25,9 @@ describe('HistKernel', () => {
       let n = 0;
       for (let r = 0; r < rows; r++) if (r % 3 !== 1) part[n++] = r;
       kernel.histogram(1, 5, n - 5);
-      expect(Array.from(kernel.scratch)).toEqual(Array.from(referenceHistogram(codes, rows, cols, grad, part, 5, n - 5)));
+      expect(Array.from(kernel.scratch)).toEqual(
+        Array.from(referenceHistogram(codes, rows, cols, grad, part, 5, n - 5)),
+      );
       expect(kernel.scratch.length).toBe(cols * HIST_STRIDE);
     }
   });
@@ -31,7 +37,9 @@ describe('HistKernel', () => {
     for (let i = 0; i < 50; i++) kernel.buffers[0][i] = i;
     kernel.histogram(0, 0, 50);
     kernel.histogram(0, 10, 20);
-    expect(Array.from(kernel.scratch)).toEqual(Array.from(referenceHistogram(codes, 50, 2, grad, kernel.buffers[0], 10, 20)));
+    expect(Array.from(kernel.scratch)).toEqual(
+      Array.from(referenceHistogram(codes, 50, 2, grad, kernel.buffers[0], 10, 20)),
+    );
   });
 
   it('partitions a segment stably into the other buffer, code <= bin first', () => {

@@ -136,15 +136,34 @@ const HIST_KERNEL_HEX =
   '064d0440200220084102746a200a360200200841016a210805200220094102746a200a360200200941016a21090b20074101' +
   '6a21070c000b0b0b';
 
-type HistFn = (codes: number, rows: number, cols: number, part: number, grad: number, ordered: number, h: number, start: number, end: number) => void;
-type PartitionFn = (col: number, src: number, dst: number, start: number, end: number, mid: number, bin: number) => void;
+type HistFn = (
+  codes: number,
+  rows: number,
+  cols: number,
+  part: number,
+  grad: number,
+  ordered: number,
+  h: number,
+  start: number,
+  end: number,
+) => void;
+type PartitionFn = (
+  col: number,
+  src: number,
+  dst: number,
+  start: number,
+  end: number,
+  mid: number,
+  bin: number,
+) => void;
 
 let compiled: object | null = null;
 
 function kernelModule(): object {
   if (!compiled) {
     const bytes = new Uint8Array(HIST_KERNEL_HEX.length / 2);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(HIST_KERNEL_HEX.slice(2 * i, 2 * i + 2), 16);
+    for (let i = 0; i < bytes.length; i++)
+      bytes[i] = parseInt(HIST_KERNEL_HEX.slice(2 * i, 2 * i + 2), 16);
     compiled = new WebAssembly.Module(bytes);
   }
   return compiled;
@@ -189,7 +208,10 @@ export class HistKernel {
     this.offGrad = alloc(8 * rows);
     this.offOrdered = alloc(8 * rows);
     this.offScratch = alloc(8 * cols * HIST_STRIDE);
-    if (top >= 2 ** 31) throw new RangeError(`gradient boosting needs ${top} bytes of working memory; at most 2 GiB is supported`);
+    if (top >= 2 ** 31)
+      throw new RangeError(
+        `gradient boosting needs ${top} bytes of working memory; at most 2 GiB is supported`,
+      );
     const memory = new WebAssembly.Memory({ initial: Math.ceil(top / 65536) + 1 });
     const api = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports;
     this.histFn = api.hist as HistFn;
@@ -197,14 +219,27 @@ export class HistKernel {
     const buf = memory.buffer;
     this.codes = new Uint8Array(buf, this.offCodes, rows * cols);
     this.codes.set(codes);
-    this.buffers = [new Int32Array(buf, this.offBuffers[0], rows), new Int32Array(buf, this.offBuffers[1], rows)];
+    this.buffers = [
+      new Int32Array(buf, this.offBuffers[0], rows),
+      new Int32Array(buf, this.offBuffers[1], rows),
+    ];
     this.grad = new Float64Array(buf, this.offGrad, rows);
     this.scratch = new Float64Array(buf, this.offScratch, cols * HIST_STRIDE);
   }
 
   /** Zeroes `scratch`, then adds (grad[r], 1) to the bins of every row r of buffers[buf][start, end). */
   histogram(buf: number, start: number, end: number): void {
-    this.histFn(this.offCodes, this.rows, this.cols, this.offBuffers[buf]!, this.offGrad, this.offOrdered, this.offScratch, start, end);
+    this.histFn(
+      this.offCodes,
+      this.rows,
+      this.cols,
+      this.offBuffers[buf]!,
+      this.offGrad,
+      this.offOrdered,
+      this.offScratch,
+      start,
+      end,
+    );
   }
 
   /**
@@ -212,13 +247,36 @@ export class HistKernel {
    * `feature` is <= bin go to [start, mid), the others to [mid, end). `mid` must be start plus
    * the number of rows going left.
    */
-  partition(src: number, feature: number, start: number, end: number, mid: number, bin: number): void {
-    this.partitionFn(this.offCodes + feature * this.rows, this.offBuffers[src]!, this.offBuffers[1 - src]!, start, end, mid, bin);
+  partition(
+    src: number,
+    feature: number,
+    start: number,
+    end: number,
+    mid: number,
+    bin: number,
+  ): void {
+    this.partitionFn(
+      this.offCodes + feature * this.rows,
+      this.offBuffers[src]!,
+      this.offBuffers[1 - src]!,
+      start,
+      end,
+      mid,
+      bin,
+    );
   }
 }
 
 /** The histogram in plain TypeScript, for tests: what `histogram` must produce bit for bit. */
-export function referenceHistogram(codes: Uint8Array, rows: number, cols: number, grad: Float64Array, part: Int32Array, start: number, end: number): Float64Array {
+export function referenceHistogram(
+  codes: Uint8Array,
+  rows: number,
+  cols: number,
+  grad: Float64Array,
+  part: Int32Array,
+  start: number,
+  end: number,
+): Float64Array {
   const h = new Float64Array(cols * HIST_STRIDE);
   for (let f = 0; f < cols; f++) {
     for (let i = start; i < end; i++) {

@@ -30,6 +30,8 @@ describe('inferFrequency', () => {
     expect(inferFrequency(['2020-01-01', '2020-01-02', '2020-01-03', '2020-01-05'])).toBe('daily');
     expect(inferFrequency(['2020-01-06', '2020-01-13', '2020-01-20'])).toBe('weekly');
     expect(inferFrequency(['2020-01', '2020-02', '2020-03', '2020-05'])).toBe('monthly');
-    expect(() => inferFrequency(['2020-01-01', '2021-01-01'])).toThrow(/not daily, weekly or monthly/);
+    expect(() => inferFrequency(['2020-01-01', '2021-01-01'])).toThrow(
+      /not daily, weekly or monthly/,
+    );
   });
 });

@@ -6,7 +6,8 @@
  * coverage outside (0, 1).
  */
 export function conformalHalfWidth(residuals: ArrayLike<number>, coverage: number): number {
-  if (!(coverage > 0 && coverage < 1)) throw new RangeError(`coverage must be in (0, 1), got ${coverage}`);
+  if (!(coverage > 0 && coverage < 1))
+    throw new RangeError(`coverage must be in (0, 1), got ${coverage}`);
   const abs = Float64Array.from(residuals, (r) => Math.abs(r)).filter((r) => Number.isFinite(r));
   if (abs.length === 0) throw new RangeError('conformalHalfWidth: no residuals');
   abs.sort();
@@ -15,7 +16,11 @@ export function conformalHalfWidth(residuals: ArrayLike<number>, coverage: numbe
 }
 
 /** Share of actuals inside [lower, upper], 0..1. */
-export function empiricalCoverage(actual: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>): number {
+export function empiricalCoverage(
+  actual: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+): number {
   const n = actual.length;
   if (n === 0) return 0;
   let inside = 0;

@@ -7,10 +7,17 @@ interface LinearCase {
   X: number[][];
   y: number[];
   Xtest: number[][];
-  cases: { family: 'ridge' | 'lasso' | 'elasticnet'; params: Record<string, number>; intercept: number; coef: number[]; predictions: number[] }[];
+  cases: {
+    family: 'ridge' | 'lasso' | 'elasticnet';
+    params: Record<string, number>;
+    intercept: number;
+    coef: number[];
+    predictions: number[];
+  }[];
 }
 const fixture = fixtureJson as unknown as LinearCase;
-const toMatrix = (rows: number[][]) => matrix(rows.length, rows[0]!.length, Float64Array.from(rows.flat()));
+const toMatrix = (rows: number[][]) =>
+  matrix(rows.length, rows[0]!.length, Float64Array.from(rows.flat()));
 
 describe('linear models', () => {
   it('solves a textbook 3x3 SPD system by Cholesky', () => {
@@ -23,8 +30,17 @@ describe('linear models', () => {
 
   it('ridge with alpha 0 recovers an exact linear relation (ordinary least squares)', () => {
     const X = matrix(5, 2, Float64Array.from([1, 2, 2, 1, 3, 5, 4, 3, 5, 8]));
-    const y = Float64Array.from([1 + 2 * 1 - 3 * 2, 1 + 2 * 2 - 3 * 1, 1 + 2 * 3 - 3 * 5, 1 + 2 * 4 - 3 * 3, 1 + 2 * 5 - 3 * 8]);
-    const m = fitLinear('ridge', X, y, { alpha: 0 }).toJSON() as unknown as { intercept: number; coef: number[] };
+    const y = Float64Array.from([
+      1 + 2 * 1 - 3 * 2,
+      1 + 2 * 2 - 3 * 1,
+      1 + 2 * 3 - 3 * 5,
+      1 + 2 * 4 - 3 * 3,
+      1 + 2 * 5 - 3 * 8,
+    ]);
+    const m = fitLinear('ridge', X, y, { alpha: 0 }).toJSON() as unknown as {
+      intercept: number;
+      coef: number[];
+    };
     expect(m.intercept).toBeCloseTo(1, 6);
     expect(m.coef[0]).toBeCloseTo(2, 6);
     expect(m.coef[1]).toBeCloseTo(-3, 6);
@@ -32,7 +48,11 @@ describe('linear models', () => {
 
   for (const c of fixture.cases) {
     it(`matches scikit-learn StandardScaler + ${c.family} ${JSON.stringify(c.params)}`, () => {
-      const model = fitLinear(c.family, toMatrix(fixture.X), Float64Array.from(fixture.y), { ...c.params, tol: 1e-12, maxIter: 100_000 });
+      const model = fitLinear(c.family, toMatrix(fixture.X), Float64Array.from(fixture.y), {
+        ...c.params,
+        tol: 1e-12,
+        maxIter: 100_000,
+      });
       const json = model.toJSON() as unknown as { intercept: number; coef: number[] };
       expect(json.intercept).toBeCloseTo(c.intercept, 5);
       json.coef.forEach((v, j) => expect(v).toBeCloseTo(c.coef[j]!, 5));

@@ -38,7 +38,8 @@ class LinearModel implements Regressor {
   ) {}
 
   predict(X: Matrix): Float64Array {
-    if (X.cols !== this.coef.length) throw new RangeError(`linear model expects ${this.coef.length} columns, got ${X.cols}`);
+    if (X.cols !== this.coef.length)
+      throw new RangeError(`linear model expects ${this.coef.length} columns, got ${X.cols}`);
     const out = new Float64Array(X.rows);
     const p = X.cols;
     for (let i = 0; i < X.rows; i++) {
@@ -99,7 +100,8 @@ function standardize(X: Matrix, y: Float64Array): Standardized {
     scales[j] = s > 1e-12 * (1 + Math.abs(means[j]!)) ? s : 1;
   }
   const z = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) z[j * n + i] = (data[i * p + j]! - means[j]!) / scales[j]!;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) z[j * n + i] = (data[i * p + j]! - means[j]!) / scales[j]!;
   let yMean = 0;
   for (let i = 0; i < n; i++) yMean += y[i]!;
   yMean /= n;
@@ -156,7 +158,15 @@ function ridgeWeights(s: Standardized, n: number, p: number, alpha: number): Flo
   return choleskySolve(A, b, p);
 }
 
-function coordinateDescent(s: Standardized, n: number, p: number, alpha: number, l1Ratio: number, maxIter: number, tol: number): Float64Array {
+function coordinateDescent(
+  s: Standardized,
+  n: number,
+  p: number,
+  alpha: number,
+  l1Ratio: number,
+  maxIter: number,
+  tol: number,
+): Float64Array {
   const { z, yc } = s;
   const w = new Float64Array(p);
   const r = Float64Array.from(yc);
@@ -200,7 +210,12 @@ function coordinateDescent(s: Standardized, n: number, p: number, alpha: number,
  * Defaults: alpha 1, l1Ratio 0.5 (elasticnet), maxIter 10000, tol 1e-7 (relative weight change).
  * Throws a RangeError for an empty or mismatched input.
  */
-export function fitLinear(family: LinearFamily, X: Matrix, y: Float64Array, params: LinearParams = {}): Regressor {
+export function fitLinear(
+  family: LinearFamily,
+  X: Matrix,
+  y: Float64Array,
+  params: LinearParams = {},
+): Regressor {
   const n = X.rows;
   const p = X.cols;
   if (n === 0) throw new RangeError('fitLinear: no rows');

@@ -6,7 +6,8 @@ import type { Metrics } from './types';
  */
 export function computeMetrics(actual: ArrayLike<number>, predicted: ArrayLike<number>): Metrics {
   const n = actual.length;
-  if (predicted.length !== n) throw new RangeError(`computeMetrics: ${n} actuals but ${predicted.length} predictions`);
+  if (predicted.length !== n)
+    throw new RangeError(`computeMetrics: ${n} actuals but ${predicted.length} predictions`);
   if (n === 0) throw new RangeError('computeMetrics: no rows');
   let abs = 0;
   let sq = 0;

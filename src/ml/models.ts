@@ -21,12 +21,29 @@ const FITTERS: Partial<Record<ModelFamily, Fit>> = {
   ridge: (X, y, p) => fitLinear('ridge', X, y, p),
   lasso: (X, y, p) => fitLinear('lasso', X, y, p),
   elasticnet: (X, y, p) => fitLinear('elasticnet', X, y, p),
-  tree: (X, y, p, seed) => fitDecisionTree(X, y, { ...pick(p, ['maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
-  forest: (X, y, p, seed) => fitRandomForest(X, y, { ...pick(p, ['nTrees', 'maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']), seed }),
+  tree: (X, y, p, seed) =>
+    fitDecisionTree(X, y, {
+      ...pick(p, ['maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']),
+      seed,
+    }),
+  forest: (X, y, p, seed) =>
+    fitRandomForest(X, y, {
+      ...pick(p, ['nTrees', 'maxDepth', 'minSamplesLeaf', 'minSamplesSplit', 'maxFeatures']),
+      seed,
+    }),
   // earlyStopping: 1 on, 0 off, absent = 'auto' (scikit-learn's: on above 10,000 rows)
   gbm: (X, y, p, seed) =>
     fitGradientBoosting(X, y, {
-      ...pick(p, ['maxIter', 'learningRate', 'maxLeafNodes', 'maxDepth', 'minSamplesLeaf', 'l2', 'validationFraction', 'nIterNoChange']),
+      ...pick(p, [
+        'maxIter',
+        'learningRate',
+        'maxLeafNodes',
+        'maxDepth',
+        'minSamplesLeaf',
+        'l2',
+        'validationFraction',
+        'nIterNoChange',
+      ]),
       ...(p.earlyStopping !== undefined ? { earlyStopping: p.earlyStopping > 0 } : {}),
       seed,
     }),
@@ -56,7 +73,13 @@ export function availableFamilies(): ModelFamily[] {
  * Fits a model of the given family. Deterministic for (X, y, params, seed).
  * Throws ModelUnavailableError for a family not wired in, RangeError for bad shapes.
  */
-export function fitModel(family: ModelFamily, X: Matrix, y: Float64Array, params: Record<string, number>, seed: number): Regressor {
+export function fitModel(
+  family: ModelFamily,
+  X: Matrix,
+  y: Float64Array,
+  params: Record<string, number>,
+  seed: number,
+): Regressor {
   const fit = FITTERS[family];
   if (!fit) throw new ModelUnavailableError(family);
   return fit(X, y, params, seed);

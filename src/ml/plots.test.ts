@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, escapeXml, niceTicks, predictedVsActualSvg, residualsVsTemperatureSvg } from './plots';
+import {
+  barChartSvg,
+  escapeXml,
+  niceTicks,
+  predictedVsActualSvg,
+  residualsVsTemperatureSvg,
+} from './plots';
 
 describe('plots', () => {
   it('chooses round tick values', () => {
@@ -14,7 +20,13 @@ describe('plots', () => {
   });
 
   it('draws the interval band, both lines and a legend', () => {
-    const pts = [0, 1, 2, 3].map((i) => ({ date: `2020-0${i + 1}-01`, actual: 10 + i, prediction: 11 + i, lower: 8 + i, upper: 14 + i }));
+    const pts = [0, 1, 2, 3].map((i) => ({
+      date: `2020-0${i + 1}-01`,
+      actual: 10 + i,
+      prediction: 11 + i,
+      lower: 8 + i,
+      upper: 14 + i,
+    }));
     const svg = predictedVsActualSvg(pts);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
@@ -24,7 +36,13 @@ describe('plots', () => {
   });
 
   it('places one point per residual', () => {
-    const rows = [5, 15, 25].map((t) => ({ date: '2020-01-01', actual: t, prediction: t + 1, temperature: t, source: 'cv' }));
+    const rows = [5, 15, 25].map((t) => ({
+      date: '2020-01-01',
+      actual: t,
+      prediction: t + 1,
+      temperature: t,
+      source: 'cv',
+    }));
     expect(residualsVsTemperatureSvg(rows).match(/<circle /g)).toHaveLength(3);
   });
 });

@@ -3,7 +3,10 @@ import { expandingWindowSplits } from './cv';
 import { candidates, searchFamily, type SearchSpace } from './search';
 import { syntheticSeries } from './testing';
 
-const grid: SearchSpace = { params: { a: { values: [1, 2] }, b: { values: [10, 20, 30] } }, features: [{}, { trend: false }] };
+const grid: SearchSpace = {
+  params: { a: { values: [1, 2] }, b: { values: [10, 20, 30] } },
+  features: [{}, { trend: false }],
+};
 
 describe('candidates', () => {
   it('enumerates the full grid when it fits the budget', () => {
@@ -13,17 +16,25 @@ describe('candidates', () => {
   });
 
   it('discretises ranges for a grid and thins a grid larger than the budget evenly', () => {
-    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}, { trend: false }] };
+    const space: SearchSpace = {
+      params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } },
+      features: [{}, { trend: false }],
+    };
     const all = candidates(space, 100, 'grid', 0);
-    expect(all.map((c) => c.params.alpha)).toEqual([0.001, 0.001, 0.01, 0.01, 0.1, 0.1, 1, 1, 10, 10, 100, 100, 1000, 1000]);
+    expect(all.map((c) => c.params.alpha)).toEqual([
+      0.001, 0.001, 0.01, 0.01, 0.1, 0.1, 1, 1, 10, 10, 100, 100, 1000, 1000,
+    ]);
     const thin = candidates(space, 7, 'grid', 0);
     expect(thin).toHaveLength(7);
     expect(thin[0]!.params.alpha).toBe(0.001);
     expect(thin[6]!.params.alpha).toBe(1000);
   });
 
-  it('spreads each feature variant\'s random draws across the whole range', () => {
-    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}, { trend: false }] };
+  it("spreads each feature variant's random draws across the whole range", () => {
+    const space: SearchSpace = {
+      params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } },
+      features: [{}, { trend: false }],
+    };
     const c = candidates(space, 6, 'random', 5);
     for (const variant of [0, 1]) {
       const logs = c.filter((_, i) => i % 2 === variant).map((x) => Math.log10(x.params.alpha!));
@@ -36,7 +47,10 @@ describe('candidates', () => {
   });
 
   it('samples a seeded random subset within the budget, the same for the same seed', () => {
-    const space: SearchSpace = { params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } }, features: [{}] };
+    const space: SearchSpace = {
+      params: { alpha: { min: 1e-3, max: 1e3, scale: 'log' } },
+      features: [{}],
+    };
     const a = candidates(space, 8, 'auto', 42);
     expect(a).toHaveLength(8);
     expect(candidates(space, 8, 'auto', 42)).toEqual(a);

@@ -27,7 +27,8 @@ export function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
   }
   if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return canonicalJson(Array.from(value as unknown as ArrayLike<number>));
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return canonicalJson(Array.from(value as unknown as ArrayLike<number>));
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
@@ -65,22 +66,46 @@ export function parseForecaster(text: string): Forecaster {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new ForecasterFormatError(`forecaster is not valid JSON: ${(e as Error).message}`, 'json');
+    throw new ForecasterFormatError(
+      `forecaster is not valid JSON: ${(e as Error).message}`,
+      'json',
+    );
   }
-  if (typeof doc !== 'object' || doc === null) throw new ForecasterFormatError('forecaster document is not an object', 'shape');
+  if (typeof doc !== 'object' || doc === null)
+    throw new ForecasterFormatError('forecaster document is not an object', 'shape');
   const d = doc as Record<string, unknown>;
-  if (d.format !== FORECASTER_FORMAT) throw new ForecasterFormatError(`unknown format ${JSON.stringify(d.format)}`, 'format');
-  if (d.version !== FORECASTER_FORMAT_VERSION) throw new ForecasterFormatError(`unsupported forecaster format version ${JSON.stringify(d.version)} (this build reads ${FORECASTER_FORMAT_VERSION})`, 'version');
+  if (d.format !== FORECASTER_FORMAT)
+    throw new ForecasterFormatError(`unknown format ${JSON.stringify(d.format)}`, 'format');
+  if (d.version !== FORECASTER_FORMAT_VERSION)
+    throw new ForecasterFormatError(
+      `unsupported forecaster format version ${JSON.stringify(d.version)} (this build reads ${FORECASTER_FORMAT_VERSION})`,
+      'version',
+    );
   const sum = d.checksum as { algorithm?: unknown; value?: unknown } | undefined;
-  if (!sum || sum.algorithm !== 'sha256' || typeof sum.value !== 'string') throw new ForecasterFormatError('missing sha256 checksum', 'shape');
+  if (!sum || sum.algorithm !== 'sha256' || typeof sum.value !== 'string')
+    throw new ForecasterFormatError('missing sha256 checksum', 'shape');
   const f = d.forecaster;
-  if (typeof f !== 'object' || f === null) throw new ForecasterFormatError('missing forecaster body', 'shape');
+  if (typeof f !== 'object' || f === null)
+    throw new ForecasterFormatError('missing forecaster body', 'shape');
   const actual = sha256Hex(canonicalJson(f));
-  if (actual !== sum.value) throw new ForecasterFormatError(`checksum mismatch: stored ${sum.value}, computed ${actual}`, 'checksum');
+  if (actual !== sum.value)
+    throw new ForecasterFormatError(
+      `checksum mismatch: stored ${sum.value}, computed ${actual}`,
+      'checksum',
+    );
   const g = f as Partial<Forecaster>;
-  for (const key of ['config', 'features', 'featureNames', 'model', 'interval', 'training', 'history'] as const) {
+  for (const key of [
+    'config',
+    'features',
+    'featureNames',
+    'model',
+    'interval',
+    'training',
+    'history',
+  ] as const) {
     if (g[key] === undefined) throw new ForecasterFormatError(`forecaster lacks "${key}"`, 'shape');
   }
-  if (typeof g.model?.kind !== 'string') throw new ForecasterFormatError('forecaster model has no kind', 'shape');
+  if (typeof g.model?.kind !== 'string')
+    throw new ForecasterFormatError('forecaster model has no kind', 'shape');
   return g as Forecaster;
 }

@@ -4,11 +4,17 @@ import { dieboldMariano, studentTCdf } from './significance';
 
 describe('Diebold-Mariano test', () => {
   // statistics and p-values computed with numpy + scipy by scripts/reference/diebold_mariano.py
-  it.each(reference.cases.map((c, i) => [i, c] as const))('matches the scipy reference, case %i', (_i, c) => {
-    const r = dieboldMariano(c.errorsA, c.errorsB, { horizon: c.horizon, loss: c.loss as 'absolute' | 'squared' });
-    expect(r.statistic).toBeCloseTo(c.statistic, 9);
-    expect(r.pValue).toBeCloseTo(c.pValue, 9);
-  });
+  it.each(reference.cases.map((c, i) => [i, c] as const))(
+    'matches the scipy reference, case %i',
+    (_i, c) => {
+      const r = dieboldMariano(c.errorsA, c.errorsB, {
+        horizon: c.horizon,
+        loss: c.loss as 'absolute' | 'squared',
+      });
+      expect(r.statistic).toBeCloseTo(c.statistic, 9);
+      expect(r.pValue).toBeCloseTo(c.pValue, 9);
+    },
+  );
 
   it('finds no difference between identical forecasts', () => {
     const e = [1, -2, 3, -4, 5];

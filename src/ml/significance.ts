@@ -33,14 +33,17 @@ export function dieboldMariano(
   const n = errorsA.length;
   const h = options.horizon ?? 1;
   const loss = options.loss ?? 'absolute';
-  if (errorsB.length !== n) throw new RangeError(`dieboldMariano: ${n} errors for A but ${errorsB.length} for B`);
+  if (errorsB.length !== n)
+    throw new RangeError(`dieboldMariano: ${n} errors for A but ${errorsB.length} for B`);
   if (n < 3) throw new RangeError(`dieboldMariano: needs at least 3 paired errors, got ${n}`);
-  if (!Number.isInteger(h) || h < 1 || h >= n) throw new RangeError(`dieboldMariano: horizon must be an integer in [1, ${n - 1}], got ${h}`);
+  if (!Number.isInteger(h) || h < 1 || h >= n)
+    throw new RangeError(`dieboldMariano: horizon must be an integer in [1, ${n - 1}], got ${h}`);
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const a = errorsA[i]!;
     const b = errorsB[i]!;
-    if (!Number.isFinite(a) || !Number.isFinite(b)) throw new RangeError(`dieboldMariano: non-finite error at row ${i}`);
+    if (!Number.isFinite(a) || !Number.isFinite(b))
+      throw new RangeError(`dieboldMariano: non-finite error at row ${i}`);
     d[i] = loss === 'absolute' ? Math.abs(a) - Math.abs(b) : a * a - b * b;
   }
   let mean = 0;
@@ -56,12 +59,26 @@ export function dieboldMariano(
   if (!(longRunVariance > 0)) {
     // every difference equal: no evidence either way unless they differ by a constant
     const statistic = mean === 0 ? 0 : mean < 0 ? -Infinity : Infinity;
-    return { statistic, pValue: mean === 0 ? 0.5 : mean < 0 ? 0 : 1, meanDifference: mean, n, horizon: h, loss };
+    return {
+      statistic,
+      pValue: mean === 0 ? 0.5 : mean < 0 ? 0 : 1,
+      meanDifference: mean,
+      n,
+      horizon: h,
+      loss,
+    };
   }
   const dm = mean / Math.sqrt(longRunVariance / n);
   const correction = Math.sqrt((n + 1 - 2 * h + (h * (h - 1)) / n) / n);
   const statistic = dm * correction;
-  return { statistic, pValue: studentTCdf(statistic, n - 1), meanDifference: mean, n, horizon: h, loss };
+  return {
+    statistic,
+    pValue: studentTCdf(statistic, n - 1),
+    meanDifference: mean,
+    n,
+    horizon: h,
+    loss,
+  };
 }
 
 /** P(T <= t) for Student's t with `df` degrees of freedom. */
@@ -76,7 +93,9 @@ export function studentTCdf(t: number, df: number): number {
 function regularizedIncompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  const front = Math.exp(
+    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x),
+  );
   if (x > (a + 1) / (a + b + 2)) return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
   return (front * betaContinuedFraction(x, a, b)) / a;
 }
@@ -114,8 +133,9 @@ function betaContinuedFraction(x: number, a: number, b: number): number {
 function logGamma(z: number): number {
   const g = 7;
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+    1.5056327351493116e-7,
   ];
   if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
   const x = z - 1;

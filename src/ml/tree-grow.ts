@@ -43,7 +43,8 @@ export class GrowWorkspace {
   constructor(readonly binned: BinnedFeatures) {
     const { rows, cols, codes } = binned;
     if (binned.layout !== 'columns') throw new TypeError('GrowWorkspace needs column-major codes');
-    if (rows >= MAX_ROWS) throw new RangeError(`tree models support at most ${MAX_ROWS - 1} rows, got ${rows}`);
+    if (rows >= MAX_ROWS)
+      throw new RangeError(`tree models support at most ${MAX_ROWS - 1} rows, got ${rows}`);
     this.order = new Uint32Array(rows * cols);
     const counts = new Int32Array(257);
     for (let f = 0; f < cols; f++) {
@@ -73,7 +74,14 @@ export class GrowWorkspace {
  * Grows one tree. `weights` (null = all ones) are per-row counts; `importances` accumulates the
  * weighted squared-error decrease of each split per feature.
  */
-export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Array | null, params: GrowParams, rng: Rng, importances: Float64Array): TreeArrays {
+export function growTree(
+  ws: GrowWorkspace,
+  y: Float64Array,
+  weights: Float64Array | null,
+  params: GrowParams,
+  rng: Rng,
+  importances: Float64Array,
+): TreeArrays {
   const { rows, cols, binMin, binMax } = ws.binned;
   const { order, lists, tmp, stamp, wy, features } = ws;
   const { maxDepth, minSamplesLeaf: msl, minSamplesSplit } = params;
@@ -189,7 +197,10 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
     const leftId = builder.addNode();
     const rightId = builder.addNode();
     // Midway between the largest value going left and the smallest going right, as scikit-learn.
-    const threshold = midpoint(binMax[bestFeature * 256 + bestCode]!, binMin[bestFeature * 256 + bestNext]!);
+    const threshold = midpoint(
+      binMax[bestFeature * 256 + bestCode]!,
+      binMin[bestFeature * 256 + bestNext]!,
+    );
     builder.setSplit(node, bestFeature, threshold, leftId, rightId);
     if (rightIsLeaf) builder.setValue(rightId, (sumWY - bestSL) / (sumW - bestWL));
     else stack.push(start + nLeft, end, depth + 1, rightId);
@@ -200,7 +211,15 @@ export function growTree(ws: GrowWorkspace, y: Float64Array, weights: Float64Arr
 }
 
 /** Stable partition of every feature's segment [start, end): rows of the split feature's [start, pos) first. */
-function partitionLists(ws: GrowWorkspace, m: number, cols: number, start: number, end: number, bestPos: number, bestFeature: number): void {
+function partitionLists(
+  ws: GrowWorkspace,
+  m: number,
+  cols: number,
+  start: number,
+  end: number,
+  bestPos: number,
+  bestFeature: number,
+): void {
   const { lists, tmp, stamp } = ws;
   const mark = ++ws.stampCounter;
   const sb = bestFeature * m;

@@ -39,7 +39,9 @@ export function checkTrainingData(X: Matrix, y: Float64Array, who: string): void
 export function checkPredictData(X: Matrix, nFeatures: number, who: string): void {
   checkMatrix(X, who);
   if (X.cols !== nFeatures) {
-    throw new RangeError(`${who}: X has ${X.cols} columns but the model was trained on ${nFeatures}`);
+    throw new RangeError(
+      `${who}: X has ${X.cols} columns but the model was trained on ${nFeatures}`,
+    );
   }
   checkFiniteMatrix(X, who);
 }
@@ -52,7 +54,9 @@ function checkMatrix(X: Matrix, who: string): void {
     throw new RangeError(`${who}: X has an invalid shape ${X.rows} x ${X.cols}`);
   }
   if (X.data.length !== X.rows * X.cols) {
-    throw new RangeError(`${who}: X.data has ${X.data.length} values, expected ${X.rows} x ${X.cols}`);
+    throw new RangeError(
+      `${who}: X.data has ${X.data.length} values, expected ${X.rows} x ${X.cols}`,
+    );
   }
 }
 
@@ -63,27 +67,53 @@ function checkFiniteMatrix(X: Matrix, who: string): void {
     const v = d[k]!;
     if (v - v !== 0) {
       const row = Math.floor(k / X.cols);
-      throw new RangeError(`${who}: X[${row}, ${k - row * X.cols}] is ${v}; features must be finite`);
+      throw new RangeError(
+        `${who}: X[${row}, ${k - row * X.cols}] is ${v}; features must be finite`,
+      );
     }
   }
 }
 
 /** An integer >= min (Infinity allowed when `allowInfinity`), else RangeError naming it. */
-export function intParam(who: string, name: string, value: number | undefined, fallback: number, min: number, allowInfinity = false): number {
+export function intParam(
+  who: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  allowInfinity = false,
+): number {
   const v = value ?? fallback;
   if (allowInfinity && v === Infinity) return v;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new RangeError(`${who}: ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(v)}`);
+    throw new RangeError(
+      `${who}: ${name} must be an integer >= ${min}${allowInfinity ? ' or Infinity' : ''}, got ${String(v)}`,
+    );
   }
   return v;
 }
 
 /** A finite number in [min, max] (bounds open when the flags say so), else RangeError naming it. */
-export function numParam(who: string, name: string, value: number | undefined, fallback: number, min: number, max: number, openMin = false, openMax = false): number {
+export function numParam(
+  who: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  openMin = false,
+  openMax = false,
+): number {
   const v = value ?? fallback;
-  const ok = typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && (openMax ? v < max : v <= max);
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (openMin ? v > min : v >= min) &&
+    (openMax ? v < max : v <= max);
   if (!ok) {
-    throw new RangeError(`${who}: ${name} must be in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(v)}`);
+    throw new RangeError(
+      `${who}: ${name} must be in ${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}, got ${String(v)}`,
+    );
   }
   return v;
 }
@@ -92,9 +122,16 @@ export function numParam(who: string, name: string, value: number | undefined, f
  * Resolves `maxFeatures` to a count: a value in (0, 1] is a fraction of the columns (1 = all,
  * at least one), an integer >= 2 is a count (capped at the column count).
  */
-export function resolveMaxFeatures(who: string, value: number | undefined, fallback: number, nFeatures: number): number {
+export function resolveMaxFeatures(
+  who: string,
+  value: number | undefined,
+  fallback: number,
+  nFeatures: number,
+): number {
   const v = value ?? fallback;
   if (typeof v === 'number' && v > 0 && v <= 1) return Math.max(1, Math.floor(v * nFeatures));
   if (typeof v === 'number' && Number.isInteger(v) && v >= 2) return Math.min(v, nFeatures);
-  throw new RangeError(`${who}: maxFeatures must be a fraction in (0, 1] or an integer count >= 2, got ${String(v)}`);
+  throw new RangeError(
+    `${who}: maxFeatures must be a fraction in (0, 1] or an integer count >= 2, got ${String(v)}`,
+  );
 }

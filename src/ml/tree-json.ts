@@ -13,7 +13,8 @@ import type { TreeRegressor } from './tree';
  * @throws TypeError for an unknown kind or a malformed shape (the message names the field).
  */
 export function treeModelFromJson(json: ModelJson): TreeRegressor {
-  if (typeof json !== 'object' || json === null) throw new TypeError('treeModelFromJson: expected an object');
+  if (typeof json !== 'object' || json === null)
+    throw new TypeError('treeModelFromJson: expected an object');
   switch (json.kind) {
     case 'tree':
       return decisionTreeFromJson(json);
@@ -22,6 +23,8 @@ export function treeModelFromJson(json: ModelJson): TreeRegressor {
     case 'gbm':
       return gradientBoostingFromJson(json);
     default:
-      throw new TypeError(`treeModelFromJson: unknown model kind '${String(json.kind)}' (expected tree, forest or gbm)`);
+      throw new TypeError(
+        `treeModelFromJson: unknown model kind '${String(json.kind)}' (expected tree, forest or gbm)`,
+      );
   }
 }

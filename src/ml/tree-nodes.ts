@@ -101,7 +101,12 @@ export class TreeBuilder {
 }
 
 /** Adds scale * (the tree's prediction) to out[i] for every row i of X (X already checked). */
-export function addTreePredictions(tree: TreeArrays, X: Matrix, out: Float64Array, scale: number): void {
+export function addTreePredictions(
+  tree: TreeArrays,
+  X: Matrix,
+  out: Float64Array,
+  scale: number,
+): void {
   const { feature, threshold, left, right, value } = tree;
   const { data, rows, cols } = X;
   for (let i = 0, base = 0; i < rows; i++, base += cols) {
@@ -116,7 +121,13 @@ export function addTreePredictions(tree: TreeArrays, X: Matrix, out: Float64Arra
 }
 
 /** Adds scale * (the tree's prediction for X row rowIndex[k]) to out[k] for every k. */
-export function addTreePredictionsRows(tree: TreeArrays, X: Matrix, rowIndex: Int32Array, out: Float64Array, scale: number): void {
+export function addTreePredictionsRows(
+  tree: TreeArrays,
+  X: Matrix,
+  rowIndex: Int32Array,
+  out: Float64Array,
+  scale: number,
+): void {
   const { feature, threshold, left, right, value } = tree;
   const { data, cols } = X;
   for (let k = 0; k < rowIndex.length; k++) {
@@ -148,7 +159,8 @@ export function treeToJson(tree: TreeArrays): TreeJson {
  * out-of-range features or children, non-finite numbers).
  */
 export function treeFromJson(json: unknown, nFeatures: number, who: string): TreeArrays {
-  if (typeof json !== 'object' || json === null) throw new TypeError(`${who}: a tree must be an object`);
+  if (typeof json !== 'object' || json === null)
+    throw new TypeError(`${who}: a tree must be an object`);
   const o = json as Record<string, unknown>;
   const feature = Int32Array.from(numberArray(o.feature, `${who}: tree.feature`));
   const n = feature.length;
@@ -162,8 +174,12 @@ export function treeFromJson(json: unknown, nFeatures: number, who: string): Tre
     if (f === -1) continue;
     const l = left[i]!;
     const r = right[i]!;
-    if (f < 0 || f >= nFeatures) throw new TypeError(`${who}: node ${i} splits on feature ${f}, expected -1 or 0..${nFeatures - 1}`);
-    if (l <= i || l >= n || r <= i || r >= n) throw new TypeError(`${who}: node ${i} has children ${l}, ${r} out of range`);
+    if (f < 0 || f >= nFeatures)
+      throw new TypeError(
+        `${who}: node ${i} splits on feature ${f}, expected -1 or 0..${nFeatures - 1}`,
+      );
+    if (l <= i || l >= n || r <= i || r >= n)
+      throw new TypeError(`${who}: node ${i} has children ${l}, ${r} out of range`);
   }
   return { feature, threshold, left, right, value };
 }
@@ -171,20 +187,25 @@ export function treeFromJson(json: unknown, nFeatures: number, who: string): Tre
 /** Validates a JSON array of finite numbers (of a given length, if any). */
 export function numberArray(v: unknown, what: string, length?: number): number[] {
   if (!Array.isArray(v)) throw new TypeError(`${what} must be an array of numbers`);
-  if (length !== undefined && v.length !== length) throw new TypeError(`${what} has ${v.length} entries, expected ${length}`);
+  if (length !== undefined && v.length !== length)
+    throw new TypeError(`${what} has ${v.length} entries, expected ${length}`);
   for (let i = 0; i < v.length; i++) {
     const x: unknown = v[i];
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new TypeError(`${what}[${i}] is not a finite number`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new TypeError(`${what}[${i}] is not a finite number`);
   }
   return v as number[];
 }
 
 /** Reads the common header of a tree-model JSON: kind check, version 1, nFeatures. */
 export function readHeader(json: Record<string, unknown>, kind: string, who: string): number {
-  if (json.kind !== kind) throw new TypeError(`${who}: expected kind '${kind}', got '${String(json.kind)}'`);
-  if (json.version !== 1) throw new TypeError(`${who}: unsupported version ${String(json.version)}, expected 1`);
+  if (json.kind !== kind)
+    throw new TypeError(`${who}: expected kind '${kind}', got '${String(json.kind)}'`);
+  if (json.version !== 1)
+    throw new TypeError(`${who}: unsupported version ${String(json.version)}, expected 1`);
   const nf = json.nFeatures;
-  if (typeof nf !== 'number' || !Number.isInteger(nf) || nf < 1) throw new TypeError(`${who}: nFeatures must be a positive integer`);
+  if (typeof nf !== 'number' || !Number.isInteger(nf) || nf < 1)
+    throw new TypeError(`${who}: nFeatures must be a positive integer`);
   return nf;
 }
 

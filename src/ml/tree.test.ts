@@ -12,7 +12,9 @@ describe('fitDecisionTree', () => {
     const X = matrix(6, 1, Float64Array.from([1, 2, 3, 4, 5, 6]));
     const y = Float64Array.from([1, 1, 1, 5, 5, 6]);
     const m = fitDecisionTree(X, y, { maxDepth: 1 });
-    const json = m.toJSON() as unknown as { tree: { feature: number[]; threshold: number[]; value: number[] } };
+    const json = m.toJSON() as unknown as {
+      tree: { feature: number[]; threshold: number[]; value: number[] };
+    };
     expect(json.tree.feature).toEqual([0, -1, -1]);
     expect(json.tree.threshold[0]).toBe(3.5);
     expect(json.tree.value.slice(1)).toEqual([1, 16 / 3]);
@@ -37,22 +39,31 @@ describe('fitDecisionTree', () => {
     expect(m.featureImportances[1]).toBeCloseTo(121 / 131, 12);
   });
 
-  it.each(dt.cases.map((c, i) => [i, c] as const))('matches scikit-learn DecisionTreeRegressor predictions (case %i)', (_i, c) => {
-    const p = c.params as { max_depth?: number; min_samples_leaf?: number; min_samples_split?: number };
-    const m = fitDecisionTree(toMatrix(dt.X), Float64Array.from(dt.y), {
-      ...(p.max_depth !== undefined && { maxDepth: p.max_depth }),
-      ...(p.min_samples_leaf !== undefined && { minSamplesLeaf: p.min_samples_leaf }),
-      ...(p.min_samples_split !== undefined && { minSamplesSplit: p.min_samples_split }),
-    });
-    const train = m.predict(toMatrix(dt.X));
-    c.trainPredictions.forEach((v, i) => expect(train[i]).toBeCloseTo(v, 9));
-    if (c.tieFree) {
-      const pred = m.predict(toMatrix(dt.XTest));
-      c.predictions.forEach((v, i) => expect(pred[i]).toBeCloseTo(v, 9));
-      c.featureImportances.forEach((v, i) => expect(m.featureImportances[i]).toBeCloseTo(v, 9));
-    }
-    expect((m.toJSON() as unknown as { tree: { feature: number[] } }).tree.feature.length).toBe(c.nodeCount);
-  });
+  it.each(dt.cases.map((c, i) => [i, c] as const))(
+    'matches scikit-learn DecisionTreeRegressor predictions (case %i)',
+    (_i, c) => {
+      const p = c.params as {
+        max_depth?: number;
+        min_samples_leaf?: number;
+        min_samples_split?: number;
+      };
+      const m = fitDecisionTree(toMatrix(dt.X), Float64Array.from(dt.y), {
+        ...(p.max_depth !== undefined && { maxDepth: p.max_depth }),
+        ...(p.min_samples_leaf !== undefined && { minSamplesLeaf: p.min_samples_leaf }),
+        ...(p.min_samples_split !== undefined && { minSamplesSplit: p.min_samples_split }),
+      });
+      const train = m.predict(toMatrix(dt.X));
+      c.trainPredictions.forEach((v, i) => expect(train[i]).toBeCloseTo(v, 9));
+      if (c.tieFree) {
+        const pred = m.predict(toMatrix(dt.XTest));
+        c.predictions.forEach((v, i) => expect(pred[i]).toBeCloseTo(v, 9));
+        c.featureImportances.forEach((v, i) => expect(m.featureImportances[i]).toBeCloseTo(v, 9));
+      }
+      expect((m.toJSON() as unknown as { tree: { feature: number[] } }).tree.feature.length).toBe(
+        c.nodeCount,
+      );
+    },
+  );
 
   it('is within 5% of scikit-learn test MAE on Friedman #1', () => {
     const m = fitDecisionTree(toMatrix(friedman.X), Float64Array.from(friedman.y));
@@ -80,15 +91,31 @@ describe('fitDecisionTree', () => {
       [1, 2],
       [3, 4],
     ]);
-    expect(() => fitDecisionTree(X, Float64Array.from([1]))).toThrow(/y has 1 values but X has 2 rows/);
+    expect(() => fitDecisionTree(X, Float64Array.from([1]))).toThrow(
+      /y has 1 values but X has 2 rows/,
+    );
     expect(() => fitDecisionTree(matrix(0, 2), new Float64Array(0))).toThrow(RangeError);
     expect(() => fitDecisionTree(matrix(0, 2), new Float64Array(0))).toThrow(/zero rows/);
-    expect(() => fitDecisionTree(toMatrix([[1, NaN], [3, 4]]), Float64Array.from([1, 2]))).toThrow(/X\[0, 1\] is NaN/);
+    expect(() =>
+      fitDecisionTree(
+        toMatrix([
+          [1, NaN],
+          [3, 4],
+        ]),
+        Float64Array.from([1, 2]),
+      ),
+    ).toThrow(/X\[0, 1\] is NaN/);
     expect(() => fitDecisionTree(X, Float64Array.from([1, NaN]))).toThrow(/y\[1\] is NaN/);
     expect(() => fitDecisionTree(X, [1, 2] as unknown as Float64Array)).toThrow(TypeError);
-    expect(() => fitDecisionTree(X, Float64Array.from([1, 2]), { maxDepth: -1 })).toThrow(/maxDepth/);
-    expect(() => fitDecisionTree(X, Float64Array.from([1, 2]), { maxFeatures: 1.5 })).toThrow(/maxFeatures/);
+    expect(() => fitDecisionTree(X, Float64Array.from([1, 2]), { maxDepth: -1 })).toThrow(
+      /maxDepth/,
+    );
+    expect(() => fitDecisionTree(X, Float64Array.from([1, 2]), { maxFeatures: 1.5 })).toThrow(
+      /maxFeatures/,
+    );
     const m = fitDecisionTree(X, Float64Array.from([1, 2]));
-    expect(() => m.predict(toMatrix([[1, 2, 3]]))).toThrow(/3 columns but the model was trained on 2/);
+    expect(() => m.predict(toMatrix([[1, 2, 3]]))).toThrow(
+      /3 columns but the model was trained on 2/,
+    );
   });
 });

@@ -7,7 +7,14 @@ import { binFeatures, MAX_BINS } from './binning';
 import type { Matrix, ModelJson, Regressor } from './matrix';
 import { checkPredictData, checkTrainingData, intParam, resolveMaxFeatures } from './tree-input';
 import { GrowWorkspace, growTree } from './tree-grow';
-import { addTreePredictions, normalize, numberArray, readHeader, treeFromJson, treeToJson } from './tree-nodes';
+import {
+  addTreePredictions,
+  normalize,
+  numberArray,
+  readHeader,
+  treeFromJson,
+  treeToJson,
+} from './tree-nodes';
 import type { TreeArrays } from './tree-nodes';
 import { mulberry32 } from './tree-random';
 
@@ -36,7 +43,11 @@ export interface TreeRegressor extends Regressor {
  * @throws TypeError / RangeError for malformed input (zero rows, length mismatch, non-finite
  * values) or invalid parameters; retrying with the same input does not help.
  */
-export function fitDecisionTree(X: Matrix, y: Float64Array, params: DecisionTreeParams = {}): TreeRegressor {
+export function fitDecisionTree(
+  X: Matrix,
+  y: Float64Array,
+  params: DecisionTreeParams = {},
+): TreeRegressor {
   const who = 'fitDecisionTree';
   checkTrainingData(X, y, who);
   const seed = intParam(who, 'seed', params.seed, 0, -Number.MAX_SAFE_INTEGER);
@@ -67,7 +78,13 @@ class DecisionTreeModel implements TreeRegressor {
   }
 
   toJSON(): ModelJson {
-    return { kind: 'tree', version: 1, nFeatures: this.nFeatures, featureImportances: Array.from(this.featureImportances), tree: treeToJson(this.tree) };
+    return {
+      kind: 'tree',
+      version: 1,
+      nFeatures: this.nFeatures,
+      featureImportances: Array.from(this.featureImportances),
+      tree: treeToJson(this.tree),
+    };
   }
 }
 
@@ -78,6 +95,8 @@ class DecisionTreeModel implements TreeRegressor {
 export function decisionTreeFromJson(json: ModelJson): TreeRegressor {
   const who = 'decisionTreeFromJson';
   const nFeatures = readHeader(json, 'tree', who);
-  const imp = Float64Array.from(numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures));
+  const imp = Float64Array.from(
+    numberArray(json.featureImportances, `${who}: featureImportances`, nFeatures),
+  );
   return new DecisionTreeModel(nFeatures, treeFromJson(json.tree, nFeatures, who), imp);
 }

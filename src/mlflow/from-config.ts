@@ -25,6 +25,9 @@ export async function checkMlflowAtStart(mlflow: MlflowClient, log: Logger): Pro
     log.info({ trackingUri: mlflow.trackingUri, version: version.raw }, 'MLflow server checked');
   } catch (err) {
     if (!(err instanceof MlflowUnavailableError)) throw err;
-    log.warn({ trackingUri: mlflow.trackingUri, err: err.message }, 'MLflow is not reachable yet; calls will be retried');
+    log.warn(
+      { trackingUri: mlflow.trackingUri, err: err.message },
+      'MLflow is not reachable yet; calls will be retried',
+    );
   }
 }

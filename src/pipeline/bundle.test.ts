@@ -9,7 +9,12 @@ import { syntheticSeries } from '../ml/testing';
 describe('model bundle', () => {
   let dir: string;
   const series = syntheticSeries(60);
-  const forecaster = fitForecaster(series, { family: 'ridge', params: { alpha: 1 }, seed: 1, coverage: 0.9 });
+  const forecaster = fitForecaster(series, {
+    family: 'ridge',
+    params: { alpha: 1 },
+    seed: 1,
+    coverage: 0.9,
+  });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-test-'));
   });
@@ -27,7 +32,10 @@ describe('model bundle', () => {
   it('refuses a bundle whose history was altered after packaging', () => {
     writeBundle(dir, serializeForecaster(forecaster), series);
     const history = path.join(dir, bundleFiles.history);
-    fs.writeFileSync(history, fs.readFileSync(history, 'utf8').replace('"target":[', '"target":[1,'));
+    fs.writeFileSync(
+      history,
+      fs.readFileSync(history, 'utf8').replace('"target":[', '"target":[1,'),
+    );
     expect(() => readBundle(dir)).toThrow(BundleIntegrityError);
     expect(() => readBundle(dir)).toThrow(/history\.json does not match/);
   });

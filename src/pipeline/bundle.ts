@@ -2,7 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { FORECASTER_FORMAT, FORECASTER_FORMAT_VERSION, parseForecaster, type Forecaster, type Series } from '../ml';
+import {
+  FORECASTER_FORMAT,
+  FORECASTER_FORMAT_VERSION,
+  parseForecaster,
+  type Forecaster,
+  type Series,
+} from '../ml';
 import { readSeries, writeSeries } from './series-file';
 
 /**
@@ -13,11 +19,20 @@ import { readSeries, writeSeries } from './series-file';
  * - `history.json`: the sales history the server seeds its lag features from;
  * - `checksums.sha256`: sha256 of every other file (`sha256sum` format), verified on load.
  */
-export const bundleFiles = { mlmodel: 'MLmodel', forecaster: 'forecaster.json', history: 'history.json', checksums: 'checksums.sha256' } as const;
+export const bundleFiles = {
+  mlmodel: 'MLmodel',
+  forecaster: 'forecaster.json',
+  history: 'history.json',
+  checksums: 'checksums.sha256',
+} as const;
 
 /** A bundle whose files are missing or do not match their checksums. Not retryable. */
 export class BundleIntegrityError extends Error {
-  constructor(readonly dir: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dir: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`model bundle ${dir}: ${reason}`, options);
     this.name = 'BundleIntegrityError';
   }
@@ -35,7 +50,12 @@ function sha256(data: Buffer | string): string {
 }
 
 /** Writes a bundle folder; returns the bundle digest. */
-export function writeBundle(dir: string, forecasterText: string, history: Series, meta: { runId?: string; mlflowVersion?: string } = {}): string {
+export function writeBundle(
+  dir: string,
+  forecasterText: string,
+  history: Series,
+  meta: { runId?: string; mlflowVersion?: string } = {},
+): string {
   fs.mkdirSync(dir, { recursive: true });
   const mlmodel = {
     artifact_path: 'model',
@@ -78,26 +98,34 @@ export function writeBundle(dir: string, forecasterText: string, history: Series
  */
 export function readBundle(dir: string): LoadedBundle {
   const checksumsFile = path.join(dir, bundleFiles.checksums);
-  if (!fs.existsSync(checksumsFile)) throw new BundleIntegrityError(dir, `${bundleFiles.checksums} is missing`);
+  if (!fs.existsSync(checksumsFile))
+    throw new BundleIntegrityError(dir, `${bundleFiles.checksums} is missing`);
   const listing = fs.readFileSync(checksumsFile, 'utf8');
   const listed = new Set<string>();
   for (const line of listing.split('\n').filter(Boolean)) {
     const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
-    if (!m) throw new BundleIntegrityError(dir, `malformed line in ${bundleFiles.checksums}: ${line}`);
+    if (!m)
+      throw new BundleIntegrityError(dir, `malformed line in ${bundleFiles.checksums}: ${line}`);
     const [, hash, name] = m as unknown as [string, string, string];
     const file = path.join(dir, name);
     if (!fs.existsSync(file)) throw new BundleIntegrityError(dir, `${name} is missing`);
-    if (sha256(fs.readFileSync(file)) !== hash) throw new BundleIntegrityError(dir, `${name} does not match its sha256`);
+    if (sha256(fs.readFileSync(file)) !== hash)
+      throw new BundleIntegrityError(dir, `${name} does not match its sha256`);
     listed.add(name);
   }
   for (const required of [bundleFiles.forecaster, bundleFiles.history]) {
-    if (!listed.has(required)) throw new BundleIntegrityError(dir, `${required} is not covered by ${bundleFiles.checksums}`);
+    if (!listed.has(required))
+      throw new BundleIntegrityError(dir, `${required} is not covered by ${bundleFiles.checksums}`);
   }
   try {
-    const forecaster = parseForecaster(fs.readFileSync(path.join(dir, bundleFiles.forecaster), 'utf8'));
+    const forecaster = parseForecaster(
+      fs.readFileSync(path.join(dir, bundleFiles.forecaster), 'utf8'),
+    );
     const history = readSeries(path.join(dir, bundleFiles.history));
     return { forecaster, history, digest: sha256(listing) };
   } catch (err) {
-    throw new BundleIntegrityError(dir, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new BundleIntegrityError(dir, err instanceof Error ? err.message : String(err), {
+      cause: err,
+    });
   }
 }

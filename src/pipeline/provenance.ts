@@ -26,7 +26,10 @@ function fileSha256(file: string): string {
  * What code and environment produced a run, as MLflow tags: git commit and dirty flag, hashes of
  * package-lock.json and the Python tools lock, Node version, and MLflow's own `mlflow.source.*`.
  */
-export async function collectProvenance(projectRoot: string, entry: string): Promise<Record<string, string>> {
+export async function collectProvenance(
+  projectRoot: string,
+  entry: string,
+): Promise<Record<string, string>> {
   const commit = await git(projectRoot, ['rev-parse', 'HEAD']);
   const status = await git(projectRoot, ['status', '--porcelain', '--untracked-files=no']);
   const branch = await git(projectRoot, ['rev-parse', '--abbrev-ref', 'HEAD']);

@@ -40,7 +40,10 @@ export interface RunContext {
 }
 
 function metricEntries(prefix: string, m: Metrics): { key: string; value: number }[] {
-  return (['mae', 'rmse', 'mape', 'smape', 'r2'] as const).map((k) => ({ key: `${prefix}${k}`, value: m[k] }));
+  return (['mae', 'rmse', 'mape', 'smape', 'r2'] as const).map((k) => ({
+    key: `${prefix}${k}`,
+    value: m[k],
+  }));
 }
 
 /**
@@ -72,7 +75,8 @@ export async function recordTrainingRun(
     }));
   const runId = run.info?.run_id;
   const artifactUri = run.info?.artifact_uri;
-  if (!runId || !artifactUri) throw new Error('MLflow returned a run without run_id or artifact_uri');
+  if (!runId || !artifactUri)
+    throw new Error('MLflow returned a run without run_id or artifact_uri');
 
   const ev = ctx.evaluation;
   const experiment = ctx.trained.experimentFile
@@ -83,7 +87,9 @@ export async function recordTrainingRun(
     runId,
     params: {
       family: ctx.trained.family,
-      ...Object.fromEntries(Object.entries(ctx.trained.params).map(([k, v]) => [`param.${k}`, String(v)])),
+      ...Object.fromEntries(
+        Object.entries(ctx.trained.params).map(([k, v]) => [`param.${k}`, String(v)]),
+      ),
       features: JSON.stringify(forecaster.features),
       seed: String(forecaster.config.seed),
       coverage: String(ev.coverage.nominal),
@@ -110,7 +116,10 @@ export async function recordTrainingRun(
         ? [
             ...metricEntries('cv_', experiment.chosen.cv),
             ...metricEntries('cv_baseline_seasonal_naive_', experiment.baselines.cv.seasonalNaive),
-            ...foldMetrics(experiment.families.find((f) => f.family === experiment.chosen.family)?.best?.folds ?? []),
+            ...foldMetrics(
+              experiment.families.find((f) => f.family === experiment.chosen.family)?.best?.folds ??
+                [],
+            ),
           ]
         : []),
     ],
@@ -129,13 +138,26 @@ export async function recordTrainingRun(
   // Bundle: the trained forecaster plus the full history (holdout actuals included) for lags.
   const bundleDir = path.join(ctx.workDir, 'bundle');
   fs.rmSync(bundleDir, { recursive: true, force: true });
-  writeBundle(bundleDir, fs.readFileSync(ctx.trained.modelFile, 'utf8'), readSeries(ctx.valid.seriesFile), { runId });
+  writeBundle(
+    bundleDir,
+    fs.readFileSync(ctx.trained.modelFile, 'utf8'),
+    readSeries(ctx.valid.seriesFile),
+    { runId },
+  );
   await mlflow.uploadDirectory(artifactUri, bundleDir, modelArtifactPath);
   await verifyUploadedBundle(mlflow, artifactUri, bundleDir);
-  await mlflow.uploadArtifact(artifactUri, 'evaluation/evaluation.json', fs.readFileSync(ev.evaluationFile));
+  await mlflow.uploadArtifact(
+    artifactUri,
+    'evaluation/evaluation.json',
+    fs.readFileSync(ev.evaluationFile),
+  );
   await mlflow.uploadArtifact(artifactUri, 'data/sample.csv', dataSample(ctx.data.dataPath));
   if (experiment && ctx.trained.experimentFile) {
-    await mlflow.uploadArtifact(artifactUri, 'evaluation/model-selection.json', fs.readFileSync(ctx.trained.experimentFile));
+    await mlflow.uploadArtifact(
+      artifactUri,
+      'evaluation/model-selection.json',
+      fs.readFileSync(ctx.trained.experimentFile),
+    );
     const plotsDir = path.join(ctx.workDir, 'plots');
     await writeExperimentPlots(experiment, plotsDir);
     await mlflow.uploadDirectory(artifactUri, plotsDir, 'plots');
@@ -155,7 +177,13 @@ export async function recordTrainingRun(
   });
   await mlflow.waitForModelVersionReady(names.registeredModel, version.version, 60_000);
   await mlflow.endRun(runId, 'FINISHED');
-  return { runId, experimentId, modelName: names.registeredModel, version: version.version, artifactUri };
+  return {
+    runId,
+    experimentId,
+    modelName: names.registeredModel,
+    version: version.version,
+    artifactUri,
+  };
 }
 
 function foldMetrics(folds: readonly Metrics[]): { key: string; value: number; step: number }[] {
@@ -177,11 +205,20 @@ function runNote(ctx: RunContext, experiment: ExperimentReport | null): string {
     `| seasonal naive | ${ev.baselines.seasonalNaive.mae.toFixed(2)} | ${ev.baselines.seasonalNaive.rmse.toFixed(2)} |`,
     `| last value | ${ev.baselines.lastValue.mae.toFixed(2)} | ${ev.baselines.lastValue.rmse.toFixed(2)} |`,
   ];
-  if (ev.champion) lines.push(`| production v${ev.champion.version}, same holdout | ${ev.champion.metrics.mae.toFixed(2)} | ${ev.champion.metrics.rmse.toFixed(2)} |`);
+  if (ev.champion)
+    lines.push(
+      `| production v${ev.champion.version}, same holdout | ${ev.champion.metrics.mae.toFixed(2)} | ${ev.champion.metrics.rmse.toFixed(2)} |`,
+    );
   if (experiment) {
-    lines.push('', `Chosen by ${experiment.protocol.folds.length}-fold expanding-window CV among: ${experiment.families.map((f) => `${f.family} ${f.best ? f.best.cv.mae.toFixed(1) : 'failed'}`).join(', ')} (CV MAE).`);
+    lines.push(
+      '',
+      `Chosen by ${experiment.protocol.folds.length}-fold expanding-window CV among: ${experiment.families.map((f) => `${f.family} ${f.best ? f.best.cv.mae.toFixed(1) : 'failed'}`).join(', ')} (CV MAE).`,
+    );
   }
-  lines.push('', `${(ev.coverage.nominal * 100).toFixed(0)}% interval, empirical holdout coverage ${(ev.coverage.empirical * 100).toFixed(1)}%. Temporal workflow \`${ctx.workflowId}\`.`);
+  lines.push(
+    '',
+    `${(ev.coverage.nominal * 100).toFixed(0)}% interval, empirical holdout coverage ${(ev.coverage.empirical * 100).toFixed(1)}%. Temporal workflow \`${ctx.workflowId}\`.`,
+  );
   return lines.join('\n');
 }
 
@@ -196,17 +233,29 @@ function datasetInputs(ctx: RunContext): DatasetInputSpec[] {
       ...Object.keys(series.covariates).map((name) => ({ type: 'double', name, required: true })),
     ],
   });
-  const source = JSON.stringify({ uri: ctx.data.dataPath, dvc_file: ctx.data.dvcFile, md5: ctx.data.md5 });
+  const source = JSON.stringify({
+    uri: ctx.data.dataPath,
+    dvc_file: ctx.data.dvcFile,
+    md5: ctx.data.md5,
+  });
   const part = (context: string, from: number, to: number): DatasetInputSpec => ({
     name: `${path.basename(ctx.data.dataPath)}#${context}`,
     digest: ctx.data.md5,
     sourceType: 'dvc',
     source,
     schema,
-    profile: JSON.stringify({ num_rows: to - from, from: series.dates[from], to: series.dates[to - 1], frequency: series.frequency }),
+    profile: JSON.stringify({
+      num_rows: to - from,
+      from: series.dates[from],
+      to: series.dates[to - 1],
+      frequency: series.frequency,
+    }),
     context,
   });
-  return [part('training', 0, ctx.split.trainRows), part('holdout', ctx.split.trainRows, series.dates.length)];
+  return [
+    part('training', 0, ctx.split.trainRows),
+    part('holdout', ctx.split.trainRows, series.dates.length),
+  ];
 }
 
 /** The first and last rows of the source CSV, for a look at the data in the MLflow UI. */
@@ -222,8 +271,16 @@ function dataSample(csvPath: string, rows = 12): string {
  * CV metrics (per fold as steps), and every trial's CV MAE (trial index as step). Skips families
  * already recorded, so a retried registration adds nothing twice.
  */
-async function recordFamilyRuns(mlflow: MlflowClient, experimentId: string, parentRunId: string, report: ExperimentReport): Promise<void> {
-  const existing = await mlflow.searchAllRuns({ experimentIds: [experimentId], filter: `tags."mlflow.parentRunId" = '${parentRunId}'` });
+async function recordFamilyRuns(
+  mlflow: MlflowClient,
+  experimentId: string,
+  parentRunId: string,
+  report: ExperimentReport,
+): Promise<void> {
+  const existing = await mlflow.searchAllRuns({
+    experimentIds: [experimentId],
+    filter: `tags."mlflow.parentRunId" = '${parentRunId}'`,
+  });
   const done = new Set(existing.map((r) => r.info?.run_name));
   for (const family of report.families) {
     if (done.has(family.family)) continue;
@@ -231,17 +288,28 @@ async function recordFamilyRuns(mlflow: MlflowClient, experimentId: string, pare
       experimentId,
       runName: family.family,
       parentRunId,
-      tags: { 'model.family': family.family, chosen: String(family.family === report.chosen.family) },
+      tags: {
+        'model.family': family.family,
+        chosen: String(family.family === report.chosen.family),
+      },
     });
     const best = family.best;
     await mlflow.logBatch({
       runId: child.info.run_id,
       params: best
-        ? { family: family.family, ...Object.fromEntries(Object.entries(best.params).map(([k, v]) => [`param.${k}`, String(v)])), features: JSON.stringify(best.features) }
+        ? {
+            family: family.family,
+            ...Object.fromEntries(
+              Object.entries(best.params).map(([k, v]) => [`param.${k}`, String(v)]),
+            ),
+            features: JSON.stringify(best.features),
+          }
         : { family: family.family },
       metrics: [
         ...(best ? [...metricEntries('cv_', best.cv), ...foldMetrics(best.folds)] : []),
-        ...family.trials.flatMap((t, step) => (t.cv ? [{ key: 'trial_cv_mae', value: t.cv.mae, step }] : [])),
+        ...family.trials.flatMap((t, step) =>
+          t.cv ? [{ key: 'trial_cv_mae', value: t.cv.mae, step }] : [],
+        ),
       ],
       tags: family.error ? { error: family.error.slice(0, 4000) } : {},
     });
@@ -250,13 +318,19 @@ async function recordFamilyRuns(mlflow: MlflowClient, experimentId: string, pare
 }
 
 /** Every bundle file must be listed by the server with the size it has locally. */
-async function verifyUploadedBundle(mlflow: MlflowClient, artifactUri: string, bundleDir: string): Promise<void> {
+async function verifyUploadedBundle(
+  mlflow: MlflowClient,
+  artifactUri: string,
+  bundleDir: string,
+): Promise<void> {
   const listed = await mlflow.listArtifacts(artifactUri, modelArtifactPath);
   for (const name of Object.values(bundleFiles)) {
     const size = fs.statSync(path.join(bundleDir, name)).size;
     const remote = listed.find((f) => f.path === `${modelArtifactPath}/${name}` || f.path === name);
     if (!remote || Number(remote.file_size) !== size) {
-      throw new Error(`uploaded bundle file ${name} is missing or has the wrong size on the MLflow server`);
+      throw new Error(
+        `uploaded bundle file ${name} is missing or has the wrong size on the MLflow server`,
+      );
     }
   }
 }
@@ -280,7 +354,9 @@ export async function loadProductionForecaster(
   if (!version) return null;
   const current = await mlflow.getModelVersion(registeredModel, version);
   if (!current.source) return null;
-  const text = (await mlflow.downloadArtifact(current.source, bundleFiles.forecaster)).toString('utf8');
+  const text = (await mlflow.downloadArtifact(current.source, bundleFiles.forecaster)).toString(
+    'utf8',
+  );
   return { version, forecaster: parseForecaster(text) };
 }
 
@@ -292,21 +368,46 @@ export async function loadProductionForecaster(
  */
 export async function promoteVersion(
   mlflow: MlflowClient,
-  req: { registered: RegisterResult; evaluation: EvaluateResult; policy: Partial<PromotionPolicy>; workflowId: string },
+  req: {
+    registered: RegisterResult;
+    evaluation: EvaluateResult;
+    policy: Partial<PromotionPolicy>;
+    workflowId: string;
+  },
   registeredModel: string,
 ): Promise<PromoteResult> {
   const by = `temporal:${req.workflowId}`;
   const version = req.registered.version;
-  await moveAlias(mlflow, registeredModel, aliases.staging, version, { action: 'stage', by, reason: `registered from run ${req.registered.runId}` });
+  await moveAlias(mlflow, registeredModel, aliases.staging, version, {
+    action: 'stage',
+    by,
+    reason: `registered from run ${req.registered.runId}`,
+  });
   const previousVersion = (await aliasVersion(mlflow, registeredModel, aliases.production)) ?? null;
   if (previousVersion === version) {
-    return { promoted: true, reason: 'already production', productionVersion: version, previousVersion: null };
+    return {
+      promoted: true,
+      reason: 'already production',
+      productionVersion: version,
+      previousVersion: null,
+    };
   }
   const decision = promotionDecision(req.evaluation, { ...defaultPromotionPolicy, ...req.policy });
   if (decision.promote) {
-    await moveAlias(mlflow, registeredModel, aliases.production, version, { action: 'promote', by, reason: decision.reason });
+    await moveAlias(mlflow, registeredModel, aliases.production, version, {
+      action: 'promote',
+      by,
+      reason: decision.reason,
+    });
   } else {
-    await recordEvent(mlflow, registeredModel, { action: 'reject', alias: aliases.production, from: previousVersion, to: version, by, reason: decision.reason });
+    await recordEvent(mlflow, registeredModel, {
+      action: 'reject',
+      alias: aliases.production,
+      from: previousVersion,
+      to: version,
+      by,
+      reason: decision.reason,
+    });
   }
   return {
     promoted: decision.promote,

@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { backtest, computeMetrics, empiricalCoverage, naiveBaselines, warmupPeriods, type Metrics, type Prediction, type Series } from '../ml';
+import {
+  backtest,
+  computeMetrics,
+  empiricalCoverage,
+  naiveBaselines,
+  warmupPeriods,
+  type Metrics,
+  type Prediction,
+  type Series,
+} from '../ml';
 import type { MlflowClient } from '../mlflow/client';
 import { MlflowNotFoundError } from '../mlflow/errors';
 import { downloadBundle } from './record';
@@ -36,13 +45,21 @@ export async function evaluateStoredVersion(
   cacheDir: string,
 ): Promise<StoredModelEvaluation> {
   const mv = await mlflow.getModelVersion(name, version).catch((err: unknown) => {
-    throw err instanceof MlflowNotFoundError ? new RegistryActionError(`${name} has no version ${version}`) : err;
+    throw err instanceof MlflowNotFoundError
+      ? new RegistryActionError(`${name} has no version ${version}`)
+      : err;
   });
   if (!mv.source) throw new RegistryActionError(`${name} version ${version} has no source`);
-  const { forecaster } = await downloadBundle(mlflow, mv.source, path.join(cacheDir, `${name}-v${version}`));
+  const { forecaster } = await downloadBundle(
+    mlflow,
+    mv.source,
+    path.join(cacheDir, `${name}-v${version}`),
+  );
   const from = Math.max(1, warmupPeriods(forecaster.features));
   if (from >= series.dates.length) {
-    throw new RegistryActionError(`the data has ${series.dates.length} rows; the model needs more than ${from} of look-back`);
+    throw new RegistryActionError(
+      `the data has ${series.dates.length} rows; the model needs more than ${from} of look-back`,
+    );
   }
   const predictions = backtest(forecaster, series, from);
   const actual = series.target.subarray(from);
@@ -54,11 +71,18 @@ export async function evaluateStoredVersion(
     from: series.dates[from]!,
     to: series.dates[series.dates.length - 1]!,
     rows: predictions.length,
-    metrics: computeMetrics(actual, predictions.map((p) => p.prediction)),
+    metrics: computeMetrics(
+      actual,
+      predictions.map((p) => p.prediction),
+    ),
     baselines: naiveBaselines(series, from),
     coverage: {
       nominal: forecaster.interval.coverage,
-      empirical: empiricalCoverage(actual, predictions.map((p) => p.lower), predictions.map((p) => p.upper)),
+      empirical: empiricalCoverage(
+        actual,
+        predictions.map((p) => p.lower),
+        predictions.map((p) => p.upper),
+      ),
     },
     predictions,
   };

@@ -49,14 +49,29 @@ export async function readHistory(mlflow: MlflowClient, name: string): Promise<A
  * Appends an event to the history and tags the version with its latest decision. Idempotent for
  * retries: an event equal to the last one (same action, alias, from, to and actor) is not added twice.
  */
-export async function recordEvent(mlflow: MlflowClient, name: string, event: Omit<AuditEvent, 'seq' | 'at'>): Promise<AuditEvent> {
+export async function recordEvent(
+  mlflow: MlflowClient,
+  name: string,
+  event: Omit<AuditEvent, 'seq' | 'at'>,
+): Promise<AuditEvent> {
   const history = await readHistory(mlflow, name);
   const last = history[history.length - 1];
-  if (last && last.action === event.action && last.alias === event.alias && last.from === event.from && last.to === event.to && last.by === event.by) {
+  if (
+    last &&
+    last.action === event.action &&
+    last.alias === event.alias &&
+    last.from === event.from &&
+    last.to === event.to &&
+    last.by === event.by
+  ) {
     return last;
   }
   const full: AuditEvent = { seq: (last?.seq ?? 0) + 1, at: new Date().toISOString(), ...event };
-  await mlflow.setRegisteredModelTag(name, `${auditPrefix}${String(full.seq).padStart(6, '0')}`, JSON.stringify(full));
+  await mlflow.setRegisteredModelTag(
+    name,
+    `${auditPrefix}${String(full.seq).padStart(6, '0')}`,
+    JSON.stringify(full),
+  );
   const tags: Record<string, string> = {
     [`${event.alias}.decision`]: event.action,
     [`${event.alias}.reason`]: event.reason.slice(0, 4000),
@@ -69,7 +84,11 @@ export async function recordEvent(mlflow: MlflowClient, name: string, event: Omi
 }
 
 /** The version an alias points at, undefined when it is not set (or the model does not exist yet). */
-export async function aliasVersion(mlflow: MlflowClient, name: string, alias: Alias): Promise<string | undefined> {
+export async function aliasVersion(
+  mlflow: MlflowClient,
+  name: string,
+  alias: Alias,
+): Promise<string | undefined> {
   try {
     return (await mlflow.tryGetModelVersionByAlias(name, alias))?.version;
   } catch (err) {
@@ -78,13 +97,19 @@ export async function aliasVersion(mlflow: MlflowClient, name: string, alias: Al
   }
 }
 
-async function requireVersion(mlflow: MlflowClient, name: string, version: string): Promise<ModelVersion> {
+async function requireVersion(
+  mlflow: MlflowClient,
+  name: string,
+  version: string,
+): Promise<ModelVersion> {
   try {
     const mv = await mlflow.getModelVersion(name, version);
-    if (mv.status && mv.status !== 'READY') throw new RegistryActionError(`${name} version ${version} is ${mv.status}, not READY`);
+    if (mv.status && mv.status !== 'READY')
+      throw new RegistryActionError(`${name} version ${version} is ${mv.status}, not READY`);
     return mv;
   } catch (err) {
-    if (err instanceof MlflowNotFoundError) throw new RegistryActionError(`${name} has no version ${version}`);
+    if (err instanceof MlflowNotFoundError)
+      throw new RegistryActionError(`${name} has no version ${version}`);
     throw err;
   }
 }
@@ -107,7 +132,14 @@ export async function moveAlias(
   // alias first, then the record: a crash in between leaves the alias right and the record
   // missing, never a record of a move that did not happen
   await mlflow.setAlias(name, alias, version);
-  const event = await recordEvent(mlflow, name, { action: audit.action, alias, from, to: version, by: audit.by, reason: audit.reason });
+  const event = await recordEvent(mlflow, name, {
+    action: audit.action,
+    alias,
+    from,
+    to: version,
+    by: audit.by,
+    reason: audit.reason,
+  });
   return { changed: true, from, event };
 }
 
@@ -126,9 +158,19 @@ export async function rollback(
   let target = options.to;
   if (!target) {
     const history = await readHistory(mlflow, name);
-    const lastMove = [...history].reverse().find((e) => e.alias === aliases.production && e.to === current && (e.action === 'promote' || e.action === 'rollback'));
+    const lastMove = [...history]
+      .reverse()
+      .find(
+        (e) =>
+          e.alias === aliases.production &&
+          e.to === current &&
+          (e.action === 'promote' || e.action === 'rollback'),
+      );
     target = lastMove?.from ?? undefined;
-    if (!target) throw new RegistryActionError(`the history of ${name} has no production version before v${current}; pass --to VERSION`);
+    if (!target)
+      throw new RegistryActionError(
+        `the history of ${name} has no production version before v${current}; pass --to VERSION`,
+      );
   }
   if (target === current) throw new RegistryActionError(`${name} v${target} is already production`);
   const moved = await moveAlias(mlflow, name, aliases.production, target, {
@@ -152,7 +194,12 @@ export interface VersionSummary {
 export async function describeRegistry(
   mlflow: MlflowClient,
   name: string,
-): Promise<{ name: string; aliases: Record<string, string>; versions: VersionSummary[]; history: AuditEvent[] }> {
+): Promise<{
+  name: string;
+  aliases: Record<string, string>;
+  versions: VersionSummary[];
+  history: AuditEvent[];
+}> {
   const model = await mlflow.getRegisteredModel(name);
   const versions = await mlflow.searchModelVersions(`name = '${name.replace(/'/g, "\\'")}'`);
   return {
@@ -161,7 +208,9 @@ export async function describeRegistry(
     versions: versions
       .map((v) => ({
         version: v.version ?? '',
-        createdAt: v.creation_timestamp ? new Date(Number(v.creation_timestamp)).toISOString() : null,
+        createdAt: v.creation_timestamp
+          ? new Date(Number(v.creation_timestamp)).toISOString()
+          : null,
         runId: v.run_id ?? null,
         status: v.status ?? null,
         aliases: v.aliases ?? [],

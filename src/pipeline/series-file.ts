@@ -12,7 +12,13 @@ interface SeriesJson {
 export function seriesToJson(s: Series): SeriesJson {
   const covariates: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(s.covariates)) covariates[k] = Array.from(v);
-  return { dates: s.dates, target: Array.from(s.target), temperature: Array.from(s.temperature), covariates, frequency: s.frequency };
+  return {
+    dates: s.dates,
+    target: Array.from(s.target),
+    temperature: Array.from(s.temperature),
+    covariates,
+    frequency: s.frequency,
+  };
 }
 
 export function seriesFromJson(j: SeriesJson): Series {

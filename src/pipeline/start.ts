@@ -6,7 +6,11 @@ import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } 
 
 /** The pipeline workflow failed; `cause` holds Temporal's failure chain. */
 export class PipelineFailedError extends Error {
-  constructor(readonly workflowId: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly workflowId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`training pipeline ${workflowId} failed: ${message}`, options);
     this.name = 'PipelineFailedError';
   }
@@ -43,8 +47,15 @@ export async function runTrainingPipeline(
         try {
           const progress = await handle.query<PipelineProgress>('progress');
           // a long activity (the model search) reports its progress in heartbeats
-          const pending = (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads;
-          const beat = pending?.length ? defaultPayloadConverter.fromPayload<{ done?: number; total?: number; stage?: string }>(pending[0]!) : undefined;
+          const pending = (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails
+            ?.payloads;
+          const beat = pending?.length
+            ? defaultPayloadConverter.fromPayload<{
+                done?: number;
+                total?: number;
+                stage?: string;
+              }>(pending[0]!)
+            : undefined;
           if (progress.current && beat?.total) {
             progress.currentDetail = `${beat.stage ?? ''} ${Math.round((100 * (beat.done ?? 0)) / beat.total)}%`;
           }
@@ -62,7 +73,8 @@ export async function runTrainingPipeline(
       onProgress(await handle.query<PipelineProgress>('progress'), workflowId); // the final state: every step done
       return { workflowId, result };
     } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new PipelineFailedError(workflowId, rootCause(err), { cause: err });
+      if (err instanceof WorkflowFailedError)
+        throw new PipelineFailedError(workflowId, rootCause(err), { cause: err });
       throw err;
     } finally {
       done = true;

@@ -24,7 +24,15 @@ import {
   type Metrics,
 } from '../ml';
 import { readSeries, writeSeries } from './series-file';
-import type { ChampionComparison, EvaluateResult, EvaluationReport, SplitResult, TrainResult, TrainingPipelineInput, ValidateResult } from './types';
+import type {
+  ChampionComparison,
+  EvaluateResult,
+  EvaluationReport,
+  SplitResult,
+  TrainResult,
+  TrainingPipelineInput,
+  ValidateResult,
+} from './types';
 
 /** A request the pipeline cannot run as given (e.g. a holdout larger than the data). Not retryable. */
 export class PipelineInputError extends Error {
@@ -37,7 +45,11 @@ export class PipelineInputError extends Error {
 export const defaultTraining = { seed: 42, coverage: 0.9 };
 
 /** Loads and validates the CSV, writes the validated series to `<outDir>/series.json`. */
-export async function validateStep(dataPath: string, columns: ColumnMap, outDir: string): Promise<ValidateResult> {
+export async function validateStep(
+  dataPath: string,
+  columns: ColumnMap,
+  outDir: string,
+): Promise<ValidateResult> {
   const series = await loadDataset(dataPath, columns);
   fs.mkdirSync(outDir, { recursive: true });
   const seriesFile = path.join(outDir, 'series.json');
@@ -57,14 +69,20 @@ export function splitStep(seriesFile: string, holdout?: number): SplitResult {
   const series = readSeries(seriesFile);
   const n = series.dates.length;
   const h = holdout ?? 2 * seasonalPeriod(series.frequency);
-  if (!Number.isInteger(h) || h < 1) throw new PipelineInputError(`holdout must be a positive integer, got ${h}`);
+  if (!Number.isInteger(h) || h < 1)
+    throw new PipelineInputError(`holdout must be a positive integer, got ${h}`);
   if (n - h < 3 * seasonalPeriod(series.frequency)) {
-    throw new PipelineInputError(`holdout of ${h} rows leaves ${n - h} of ${n} rows for training; need at least ${3 * seasonalPeriod(series.frequency)}`);
+    throw new PipelineInputError(
+      `holdout of ${h} rows leaves ${n - h} of ${n} rows for training; need at least ${3 * seasonalPeriod(series.frequency)}`,
+    );
   }
   return { trainRows: n - h, holdoutRows: h, holdoutFrom: series.dates[n - h] ?? '' };
 }
 
-export type TrainOptions = Pick<TrainingPipelineInput, 'family' | 'params' | 'families' | 'budget' | 'folds' | 'seed' | 'coverage'>;
+export type TrainOptions = Pick<
+  TrainingPipelineInput,
+  'family' | 'params' | 'families' | 'budget' | 'folds' | 'seed' | 'coverage'
+>;
 
 /**
  * Fits a forecaster on the training rows (the holdout is never seen). With `family` and `params`
@@ -87,7 +105,12 @@ export function trainStep(
   let experimentFile: string | null = null;
   let cv: Metrics | null = null;
   if (options.family && options.params) {
-    forecaster = fitForecaster(train, { family: options.family, params: options.params, seed, coverage });
+    forecaster = fitForecaster(train, {
+      family: options.family,
+      params: options.params,
+      seed,
+      coverage,
+    });
   } else {
     const { report, forecaster: chosen } = runExperiment(
       train,
@@ -119,15 +142,29 @@ export function trainStep(
 }
 
 /** Holdout predictions and metrics of a forecaster, one step ahead with the actual history. */
-export function scoreOnHoldout(forecaster: Forecaster, seriesFile: string, split: SplitResult): EvaluationReport {
+export function scoreOnHoldout(
+  forecaster: Forecaster,
+  seriesFile: string,
+  split: SplitResult,
+): EvaluationReport {
   const series = readSeries(seriesFile);
   const predictions = backtest(forecaster, series, split.trainRows);
   const actual = Array.from(series.target.subarray(split.trainRows));
-  const metrics = computeMetrics(actual, predictions.map((p) => p.prediction));
+  const metrics = computeMetrics(
+    actual,
+    predictions.map((p) => p.prediction),
+  );
   return {
     metrics,
     baselines: naiveBaselines(series, split.trainRows),
-    coverage: { nominal: forecaster.interval.coverage, empirical: empiricalCoverage(actual, predictions.map((p) => p.lower), predictions.map((p) => p.upper)) },
+    coverage: {
+      nominal: forecaster.interval.coverage,
+      empirical: empiricalCoverage(
+        actual,
+        predictions.map((p) => p.lower),
+        predictions.map((p) => p.upper),
+      ),
+    },
     holdout: predictions,
     actual,
   };
@@ -144,7 +181,11 @@ export function evaluateStep(
   outDir: string,
   champion: { version: string; forecaster: Forecaster } | null,
 ): EvaluateResult {
-  const report = scoreOnHoldout(parseForecaster(fs.readFileSync(modelFile, 'utf8')), seriesFile, split);
+  const report = scoreOnHoldout(
+    parseForecaster(fs.readFileSync(modelFile, 'utf8')),
+    seriesFile,
+    split,
+  );
   fs.mkdirSync(outDir, { recursive: true });
   const evaluationFile = path.join(outDir, 'evaluation.json');
   fs.writeFileSync(evaluationFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -152,9 +193,19 @@ export function evaluateStep(
   if (champion) {
     const theirs = scoreOnHoldout(champion.forecaster, seriesFile, split);
     const errors = (r: EvaluationReport) => r.holdout.map((p, i) => r.actual[i]! - p.prediction);
-    comparison = { version: champion.version, metrics: theirs.metrics, significance: dieboldMariano(errors(report), errors(theirs)) };
+    comparison = {
+      version: champion.version,
+      metrics: theirs.metrics,
+      significance: dieboldMariano(errors(report), errors(theirs)),
+    };
   }
-  return { evaluationFile, metrics: report.metrics, baselines: report.baselines, coverage: report.coverage, champion: comparison };
+  return {
+    evaluationFile,
+    metrics: report.metrics,
+    baselines: report.baselines,
+    coverage: report.coverage,
+    champion: comparison,
+  };
 }
 
 /** When a new version may replace production. */
@@ -184,7 +235,9 @@ export function promotionDecision(
     `holdout MAE ${metrics.mae.toFixed(2)} vs production v${champion.version} ${champion.metrics.mae.toFixed(2)} ` +
     `(${(gain * 100).toFixed(1)}% better, ${(policy.minImprovement * 100).toFixed(1)}% required; ` +
     `Diebold-Mariano p = ${p.toFixed(3)}, ${policy.maxPValue} required, n = ${champion.significance.n})`;
-  if (gain <= policy.minImprovement) return { promote: false, reason: `not enough gain: ${summary}` };
-  if (!(p < policy.maxPValue)) return { promote: false, reason: `gain not significant: ${summary}` };
+  if (gain <= policy.minImprovement)
+    return { promote: false, reason: `not enough gain: ${summary}` };
+  if (!(p < policy.maxPValue))
+    return { promote: false, reason: `gain not significant: ${summary}` };
   return { promote: true, reason: `beats production: ${summary}` };
 }

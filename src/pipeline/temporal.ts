@@ -9,10 +9,16 @@ import type { Config } from '../config';
  */
 export function temporalConnectionOptions(config: Config): NativeConnectionOptions {
   const env = Object.fromEntries(
-    Object.entries(config.childEnv).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+    Object.entries(config.childEnv).filter(
+      (e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '',
+    ),
   );
   const { connectionOptions } = loadClientConnectConfig({
-    overrideEnvVars: { ...env, TEMPORAL_ADDRESS: config.temporal.address, TEMPORAL_NAMESPACE: config.temporal.namespace },
+    overrideEnvVars: {
+      ...env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+    },
   });
   return { ...connectionOptions, address: config.temporal.address };
 }

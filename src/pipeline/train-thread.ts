@@ -16,7 +16,10 @@ interface TrainJob {
   outDir: string;
 }
 
-type Message = { progress: ExperimentProgress } | { result: TrainResult } | { error: { name: string; message: string; stack?: string } };
+type Message =
+  | { progress: ExperimentProgress }
+  | { result: TrainResult }
+  | { error: { name: string; message: string; stack?: string } };
 
 /** An error thrown on the training thread, re-created with its name and message. */
 export class TrainingThreadError extends Error {
@@ -31,9 +34,14 @@ export class TrainingThreadError extends Error {
  * trainStep on a worker thread. Under a TypeScript test runner (this file is .ts) the thread
  * cannot load the module, so it runs inline there. Errors keep their name and message.
  */
-export function trainOnThread(job: TrainJob, onProgress: (p: ExperimentProgress) => void = () => undefined): Promise<TrainResult> {
+export function trainOnThread(
+  job: TrainJob,
+  onProgress: (p: ExperimentProgress) => void = () => undefined,
+): Promise<TrainResult> {
   if (!__filename.endsWith('.js')) {
-    return Promise.resolve().then(() => trainStep(job.seriesFile, job.split, job.options, job.outDir, onProgress));
+    return Promise.resolve().then(() =>
+      trainStep(job.seriesFile, job.split, job.options, job.outDir, onProgress),
+    );
   }
   return new Promise((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'train-thread.js'), { workerData: job });
@@ -53,10 +61,14 @@ if (!isMainThread && parentPort) {
   const port = parentPort;
   const job = workerData as TrainJob;
   try {
-    const result = trainStep(job.seriesFile, job.split, job.options, job.outDir, (progress) => port.postMessage({ progress } satisfies Message));
+    const result = trainStep(job.seriesFile, job.split, job.options, job.outDir, (progress) =>
+      port.postMessage({ progress } satisfies Message),
+    );
     port.postMessage({ result } satisfies Message);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    port.postMessage({ error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } } satisfies Message);
+    port.postMessage({
+      error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+    } satisfies Message);
   }
 }

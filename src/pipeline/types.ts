@@ -6,7 +6,8 @@ import type { ColumnMap } from '../data/dataset';
 import type { DieboldMarianoResult, Metrics, ModelFamily, Prediction } from '../ml';
 
 /** The steps of `trainingPipeline`, in the order it runs them. */
-export type PipelineStep = 'ingest' | 'validate' | 'split' | 'train' | 'evaluate' | 'register' | 'promote';
+export type PipelineStep =
+  'ingest' | 'validate' | 'split' | 'train' | 'evaluate' | 'register' | 'promote';
 
 /**
  * The one JSON object `trainingPipeline` takes (the Temporal UI's start form sends one value).

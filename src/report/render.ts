@@ -21,7 +21,10 @@ export function svgToPng(svg: string, width?: number): Buffer {
  * Writes the experiment's plots to `dir` as `<name>.svg` and `<name>.png` (creates the folder).
  * Returns the written paths. Throws the file system's error when the folder is not writable.
  */
-export async function writeExperimentPlots(report: ExperimentReport, dir: string): Promise<string[]> {
+export async function writeExperimentPlots(
+  report: ExperimentReport,
+  dir: string,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const [name, svg] of Object.entries(experimentPlots(report))) {

@@ -11,7 +11,12 @@ const series = syntheticSeries(60);
 const model: ServingModel = {
   name: 'ice-cream-sales',
   version: '4',
-  forecaster: fitForecaster(series, { family: 'ridge', params: { alpha: 1 }, seed: 1, coverage: 0.9 }),
+  forecaster: fitForecaster(series, {
+    family: 'ridge',
+    params: { alpha: 1 },
+    seed: 1,
+    coverage: 0.9,
+  }),
   history: series,
   digest: 'd',
   loadedAt: '2026-01-01T00:00:00Z',
@@ -25,7 +30,12 @@ async function listen(holder: ModelHolder): Promise<{ server: Server; url: strin
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const post = (url: string, body: string) => fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const post = (url: string, body: string) =>
+  fetch(`${url}/v1/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
 
 describe('prediction API', () => {
   let ready: { server: Server; url: string };
@@ -44,18 +54,33 @@ describe('prediction API', () => {
   it('predicts one row with an interval, the model version and a prediction id', async () => {
     const res = await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 7 }));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { prediction: number; interval: { lower: number; upper: number }; model_version: string; prediction_id: string };
+    const body = (await res.json()) as {
+      prediction: number;
+      interval: { lower: number; upper: number };
+      model_version: string;
+      prediction_id: string;
+    };
     expect(body.model_version).toBe('4');
     expect(body.prediction_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.interval.lower).toBeLessThan(body.prediction);
     expect(body.interval.upper).toBeGreaterThan(body.prediction);
     // the synthetic series: sales ~ 200 + 12 * temperature + trend; 7 deg C sells less than 30 deg C
-    const summer = (await (await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 30 }))).json()) as { prediction: number };
+    const summer = (await (
+      await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 30 }))
+    ).json()) as { prediction: number };
     expect(summer.prediction).toBeGreaterThan(body.prediction);
   });
 
   it('predicts a batch of rows', async () => {
-    const res = await post(ready.url, JSON.stringify({ rows: [{ date: '2015-01', temperature: 7 }, { date: '2015-02-01', temperature: 9 }] }));
+    const res = await post(
+      ready.url,
+      JSON.stringify({
+        rows: [
+          { date: '2015-01', temperature: 7 },
+          { date: '2015-02-01', temperature: 9 },
+        ],
+      }),
+    );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(2);
   });
@@ -86,22 +111,52 @@ describe('prediction API', () => {
   it('is live but not ready, and refuses predictions, until a model is loaded', async () => {
     expect((await fetch(`${empty.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${empty.url}/readyz`)).status).toBe(503);
-    expect((await post(empty.url, JSON.stringify({ date: '2015-01-01', temperature: 7 }))).status).toBe(503);
+    expect(
+      (await post(empty.url, JSON.stringify({ date: '2015-01-01', temperature: 7 }))).status,
+    ).toBe(503);
     expect((await fetch(`${ready.url}/readyz`)).status).toBe(200);
   });
 
   it('never answers 5xx to 300 random bodies (bounded fuzz on loopback)', async () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const values: unknown[] = [null, true, 0, -1, 1e308, -1e308, 'x', '', '2015-02-30', '2015-13-01', '9999-12-31', '0000-01-01', [], {}, { a: 1 }, 'NaN', '2015-01-01T00:00:00Z'];
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -1,
+      1e308,
+      -1e308,
+      'x',
+      '',
+      '2015-02-30',
+      '2015-13-01',
+      '9999-12-31',
+      '0000-01-01',
+      [],
+      {},
+      { a: 1 },
+      'NaN',
+      '2015-01-01T00:00:00Z',
+    ];
     const pick = () => values[Math.floor(rand() * values.length)];
     const bodies: string[] = [];
     for (let i = 0; i < 300; i++) {
       const shape = Math.floor(rand() * 5);
-      const row = { date: rand() < 0.8 ? `20${10 + Math.floor(rand() * 30)}-${String(1 + Math.floor(rand() * 14)).padStart(2, '0')}-01` : pick(), temperature: rand() < 0.7 ? rand() * 140 - 70 : pick() };
+      const row = {
+        date:
+          rand() < 0.8
+            ? `20${10 + Math.floor(rand() * 30)}-${String(1 + Math.floor(rand() * 14)).padStart(2, '0')}-01`
+            : pick(),
+        temperature: rand() < 0.7 ? rand() * 140 - 70 : pick(),
+      };
       if (shape === 0) bodies.push(JSON.stringify(row));
-      else if (shape === 1) bodies.push(JSON.stringify({ rows: Array.from({ length: Math.floor(rand() * 4) }, () => row) }));
-      else if (shape === 2) bodies.push(JSON.stringify({ ...row, covariates: { [String(pick())]: pick() } }));
+      else if (shape === 1)
+        bodies.push(
+          JSON.stringify({ rows: Array.from({ length: Math.floor(rand() * 4) }, () => row) }),
+        );
+      else if (shape === 2)
+        bodies.push(JSON.stringify({ ...row, covariates: { [String(pick())]: pick() } }));
       else if (shape === 3) bodies.push(JSON.stringify(pick()));
       else bodies.push(JSON.stringify(row).slice(0, Math.floor(rand() * 30)));
     }
@@ -122,7 +177,10 @@ describe('prediction API', () => {
 describe('model holder', () => {
   it('keeps serving the current model when a refresh fails', async () => {
     let fail = false;
-    const holder = new ModelHolder(() => (fail ? Promise.reject(new Error('checksum mismatch')) : Promise.resolve(model)), createLogger('silent'));
+    const holder = new ModelHolder(
+      () => (fail ? Promise.reject(new Error('checksum mismatch')) : Promise.resolve(model)),
+      createLogger('silent'),
+    );
     await holder.refresh();
     fail = true;
     await holder.refresh();

@@ -23,7 +23,9 @@ class HttpError extends Error {
   }
 }
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be YYYY-MM-DD (or YYYY-MM for monthly models)');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be YYYY-MM-DD (or YYYY-MM for monthly models)');
 const row = z
   .object({
     date: isoDate,
@@ -35,7 +37,9 @@ const batch = z.object({ rows: z.array(row).min(1).max(1000) }).strict();
 
 function toRow(r: z.infer<typeof row>): FeatureRow {
   const date = r.date.length === 7 ? `${r.date}-01` : r.date;
-  return r.covariates ? { date, temperature: r.temperature, covariates: r.covariates } : { date, temperature: r.temperature };
+  return r.covariates
+    ? { date, temperature: r.temperature, covariates: r.covariates }
+    : { date, temperature: r.temperature };
 }
 
 /** The prediction API without listen(): tests mount it on an ephemeral port. */
@@ -51,7 +55,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      (res.locals.log as Logger).info({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
+      (res.locals.log as Logger).info(
+        { method: req.method, path: req.path, status: res.statusCode, ms },
+        'request',
+      );
     });
     next();
   };
@@ -65,10 +72,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/readyz', (_req, res) => {
     const model = deps.models.current;
     if (!model) {
-      res.status(503).json({ status: 'not ready', reason: deps.models.lastError ?? 'no production model loaded yet' });
+      res.status(503).json({
+        status: 'not ready',
+        reason: deps.models.lastError ?? 'no production model loaded yet',
+      });
       return;
     }
-    res.json({ status: 'ready', model: { name: model.name, version: model.version, loaded_at: model.loadedAt } });
+    res.json({
+      status: 'ready',
+      model: { name: model.name, version: model.version, loaded_at: model.loadedAt },
+    });
   });
 
   app.post('/v1/predict', (req, res) => {
@@ -78,7 +91,15 @@ export function createApp(deps: AppDeps): express.Express {
     const isBatch = typeof req.body === 'object' && req.body !== null && 'rows' in req.body;
     const parsed = isBatch ? batch.safeParse(req.body) : row.safeParse(req.body);
     if (!parsed.success) {
-      throw new HttpError(400, 'invalid_request', 'the request body is invalid', parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })));
+      throw new HttpError(
+        400,
+        'invalid_request',
+        'the request body is invalid',
+        parsed.error.issues.map((i) => ({
+          field: i.path.join('.') || '(body)',
+          message: i.message,
+        })),
+      );
     }
     const rows = 'rows' in parsed.data ? parsed.data.rows.map(toRow) : [toRow(parsed.data)];
     let predictions;
@@ -105,14 +126,24 @@ export function createApp(deps: AppDeps): express.Express {
     const e = err as { status?: number; type?: string; message?: string };
     let http: HttpError;
     if (err instanceof HttpError) http = err;
-    else if (e.type === 'entity.parse.failed') http = new HttpError(400, 'invalid_json', `the body is not valid JSON: ${e.message ?? ''}`);
-    else if (e.type === 'entity.too.large') http = new HttpError(413, 'too_large', 'the body is larger than 1 MB');
-    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) http = new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
+    else if (e.type === 'entity.parse.failed')
+      http = new HttpError(400, 'invalid_json', `the body is not valid JSON: ${e.message ?? ''}`);
+    else if (e.type === 'entity.too.large')
+      http = new HttpError(413, 'too_large', 'the body is larger than 1 MB');
+    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      http = new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
     else {
-      (res.locals.log as Logger | undefined ?? deps.log).error({ err }, 'unhandled error');
+      ((res.locals.log as Logger | undefined) ?? deps.log).error({ err }, 'unhandled error');
       http = new HttpError(500, 'internal', 'internal error');
     }
-    res.status(http.status).json({ error: { code: http.code, message: http.message, ...(http.details ? { details: http.details } : {}), request_id: res.locals.requestId as string } });
+    res.status(http.status).json({
+      error: {
+        code: http.code,
+        message: http.message,
+        ...(http.details ? { details: http.details } : {}),
+        request_id: res.locals.requestId as string,
+      },
+    });
   };
   app.use(onError);
   return app;

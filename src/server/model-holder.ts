@@ -13,7 +13,9 @@ export interface ServingModel {
 }
 
 /** Fetches the model an alias points at; undefined when the alias is not set yet. */
-export type ModelLoader = (knownVersion: string | undefined) => Promise<ServingModel | 'unchanged' | undefined>;
+export type ModelLoader = (
+  knownVersion: string | undefined,
+) => Promise<ServingModel | 'unchanged' | undefined>;
 
 /**
  * Holds the serving model and swaps it atomically when the alias moves. A load that fails
@@ -44,7 +46,10 @@ export class ModelHolder {
       this.log.info({ version: next.version, previous, digest: next.digest }, 'model loaded');
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.log.warn({ err: this.lastError, serving: this.model?.version }, 'model refresh failed; keeping the current model');
+      this.log.warn(
+        { err: this.lastError, serving: this.model?.version },
+        'model refresh failed; keeping the current model',
+      );
     }
   }
 

@@ -10,12 +10,21 @@ import { createApp } from './app';
 import { ModelHolder, type ModelLoader } from './model-holder';
 
 /** Loads the version an alias points at from the registry, verifying the bundle's checksums. */
-export function registryLoader(mlflow: MlflowClient, name: string, alias: string, cacheDir: string): ModelLoader {
+export function registryLoader(
+  mlflow: MlflowClient,
+  name: string,
+  alias: string,
+  cacheDir: string,
+): ModelLoader {
   return async (knownVersion) => {
     const mv = await mlflow.tryGetModelVersionByAlias(name, alias);
     if (!mv?.version || !mv.source) return undefined;
     if (mv.version === knownVersion) return 'unchanged';
-    const bundle = await downloadBundle(mlflow, mv.source, path.join(cacheDir, `${name}-v${mv.version}`));
+    const bundle = await downloadBundle(
+      mlflow,
+      mv.source,
+      path.join(cacheDir, `${name}-v${mv.version}`),
+    );
     return { name, version: mv.version, ...bundle, loadedAt: new Date().toISOString() };
   };
 }
@@ -24,11 +33,19 @@ export function registryLoader(mlflow: MlflowClient, name: string, alias: string
  * Starts the prediction API: loads the `production` model (retrying in the background until one
  * exists), listens on config.api, and refreshes the model every MODEL_REFRESH_SECONDS.
  */
-export async function startServer(config: Config, log: Logger): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
+export async function startServer(
+  config: Config,
+  log: Logger,
+): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
   const mlflow = mlflowClientFromConfig(config);
   await checkMlflowAtStart(mlflow, log);
   const models = new ModelHolder(
-    registryLoader(mlflow, config.mlflow.registeredModel, aliases.production, path.join(config.localDir, 'serving')),
+    registryLoader(
+      mlflow,
+      config.mlflow.registeredModel,
+      aliases.production,
+      path.join(config.localDir, 'serving'),
+    ),
     log,
   );
   await models.refresh();

@@ -23,7 +23,9 @@ export class ServiceStartError extends Error {
     readonly logTail: string,
     reason: string,
   ) {
-    super(`${service} did not become ready: ${reason}\n--- last lines of ${logFile} ---\n${logTail}`);
+    super(
+      `${service} did not become ready: ${reason}\n--- last lines of ${logFile} ---\n${logTail}`,
+    );
     this.name = 'ServiceStartError';
   }
 }
@@ -33,7 +35,9 @@ export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    );
   });
 }
 
@@ -155,5 +159,10 @@ export async function waitUntilReady(
     }
     await sleep(250);
   }
-  throw new ServiceStartError(service, opts.logFile, tail(opts.logFile), `not ready after ${opts.timeoutMs / 1000} s`);
+  throw new ServiceStartError(
+    service,
+    opts.logFile,
+    tail(opts.logFile),
+    `not ready after ${opts.timeoutMs / 1000} s`,
+  );
 }

@@ -57,13 +57,20 @@ function services(config: Config): ServiceSpec[] {
       command: (tools) => [
         tools.temporal,
         [
-          'server', 'start-dev',
-          '--ip', '127.0.0.1',
-          '--port', String(t.port),
-          '--ui-port', String(t.uiPort),
-          '--db-filename', path.join(temporalDir, 'temporal.db'),
-          '--namespace', t.namespace,
-          '--log-level', 'warn',
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(t.port),
+          '--ui-port',
+          String(t.uiPort),
+          '--db-filename',
+          path.join(temporalDir, 'temporal.db'),
+          '--namespace',
+          t.namespace,
+          '--log-level',
+          'warn',
           '--ui-disable-news-fetch',
         ],
       ],
@@ -81,13 +88,18 @@ function services(config: Config): ServiceSpec[] {
         tools.mlflow,
         [
           'server',
-          '--host', '127.0.0.1',
-          '--port', String(m.port),
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(m.port),
           // one worker: SQLite serialises writers, more workers only add "database is locked"
-          '--workers', '1',
-          '--backend-store-uri', `sqlite:///${path.join(mlflowDir, 'mlflow.db')}`,
+          '--workers',
+          '1',
+          '--backend-store-uri',
+          `sqlite:///${path.join(mlflowDir, 'mlflow.db')}`,
           '--serve-artifacts',
-          '--artifacts-destination', path.join(mlflowDir, 'artifacts'),
+          '--artifacts-destination',
+          path.join(mlflowDir, 'artifacts'),
         ],
       ],
       // the job runner (huey consumers, for GenAI scorers) is not used here and costs ~1 GB RAM
@@ -133,7 +145,11 @@ export async function stackUp(
     if (runningPid(spec.pidFile) !== undefined) continue;
     for (const { port, variable } of spec.ports) {
       if (!(await isPortFree(port))) {
-        throw new PortInUseError(spec.name, port, `Stop that process or choose another port with ${variable}=...`);
+        throw new PortInUseError(
+          spec.name,
+          port,
+          `Stop that process or choose another port with ${variable}=...`,
+        );
       }
     }
     toStart.push(spec);
@@ -142,19 +158,31 @@ export async function stackUp(
     fs.mkdirSync(spec.dir, { recursive: true });
     const [command, args] = spec.command(tools);
     onMessage(`starting ${spec.name} (log: ${spec.logFile})`);
-    spawnDetached(command, args, { logFile: spec.logFile, pidFile: spec.pidFile, env: { ...config.childEnv, ...spec.env }, cwd: spec.dir });
+    spawnDetached(command, args, {
+      logFile: spec.logFile,
+      pidFile: spec.pidFile,
+      env: { ...config.childEnv, ...spec.env },
+      cwd: spec.dir,
+    });
   }
   // wait for all, in parallel, even those that were already running
   await Promise.all(
     specs.map((spec) =>
-      waitUntilReady(spec.name, spec.probe, { pidFile: spec.pidFile, logFile: spec.logFile, timeoutMs: config.stackStartTimeoutMs }),
+      waitUntilReady(spec.name, spec.probe, {
+        pidFile: spec.pidFile,
+        logFile: spec.logFile,
+        timeoutMs: config.stackStartTimeoutMs,
+      }),
     ),
   );
   return toStart.map((s) => s.name);
 }
 
 /** Stops the given services (default: all) started by this project. Data is kept. */
-export async function stackDown(config: Config, only: readonly ServiceName[] = serviceNames): Promise<ServiceName[]> {
+export async function stackDown(
+  config: Config,
+  only: readonly ServiceName[] = serviceNames,
+): Promise<ServiceName[]> {
   const stopped: ServiceName[] = [];
   for (const spec of services(config).filter((s) => only.includes(s.name))) {
     if (await stopProcess(spec.pidFile)) stopped.push(spec.name);
@@ -167,7 +195,14 @@ export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
     services(config).map(async (spec) => {
       const pid = runningPid(spec.pidFile);
       const ready = pid !== undefined && (await spec.probe().catch(() => false));
-      return { name: spec.name, pid, ready, url: spec.url, uiUrl: spec.uiUrl, logFile: spec.logFile };
+      return {
+        name: spec.name,
+        pid,
+        ready,
+        url: spec.url,
+        uiUrl: spec.uiUrl,
+        logFile: spec.logFile,
+      };
     }),
   );
 }

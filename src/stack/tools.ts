@@ -57,7 +57,10 @@ function isInstalled(tools: Tools, stamp: string, digest: string): boolean {
 async function checkPython(python: string): Promise<void> {
   let version: string;
   try {
-    const { stdout } = await run(python, ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
+    const { stdout } = await run(python, [
+      '-c',
+      'import sys, venv; print("%d.%d" % sys.version_info[:2])',
+    ]);
     version = stdout.trim();
   } catch (err) {
     throw new ToolsInstallError(
@@ -69,7 +72,9 @@ async function checkPython(python: string): Promise<void> {
   }
   const [major = 0, minor = 0] = version.split('.').map(Number);
   if (major < 3 || (major === 3 && minor < 10)) {
-    throw new ToolsInstallError(`Python ${version} found at "${python}", but 3.10+ is required (set PYTHON).`);
+    throw new ToolsInstallError(
+      `Python ${version} found at "${python}", but 3.10+ is required (set PYTHON).`,
+    );
   }
 }
 
@@ -97,7 +102,8 @@ export async function ensureTools(
       break;
     } catch {
       // another process installs; a lock older than 15 minutes is stale (the installer died)
-      const age = Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      const age =
+        Date.now() - (fs.statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
       if (age > 15 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
       await sleep(1000);
       if (isInstalled(tools, stamp, digest)) return tools;
@@ -107,7 +113,9 @@ export async function ensureTools(
     if (isInstalled(tools, stamp, digest)) return tools;
     await checkPython(python);
     const log = path.join(toolsDir, 'install.log');
-    onInstall(`installing the pinned Python tools (mlflow, dvc, temporal) into ${tools.venv}; first time only, about a minute (log: ${log})`);
+    onInstall(
+      `installing the pinned Python tools (mlflow, dvc, temporal) into ${tools.venv}; first time only, about a minute (log: ${log})`,
+    );
     const started = Date.now();
     fs.rmSync(tools.venv, { recursive: true, force: true });
     fs.rmSync(stamp, { force: true });
@@ -115,14 +123,26 @@ export async function ensureTools(
       await run(python, ['-m', 'venv', tools.venv]);
       const { stdout, stderr } = await run(
         tools.python,
-        ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--require-hashes', '-r', toolsLockFile],
+        [
+          '-m',
+          'pip',
+          'install',
+          '--disable-pip-version-check',
+          '--no-input',
+          '--require-hashes',
+          '-r',
+          toolsLockFile,
+        ],
         { maxBuffer: 64 * 1024 * 1024 },
       );
       fs.writeFileSync(log, stdout + stderr);
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
       fs.writeFileSync(log, `${e.stdout ?? ''}${e.stderr ?? ''}`);
-      throw new ToolsInstallError(`installing the Python tools failed; see ${log}\n${(e.stderr ?? '').split('\n').slice(-8).join('\n')}`, { cause: err });
+      throw new ToolsInstallError(
+        `installing the Python tools failed; see ${log}\n${(e.stderr ?? '').split('\n').slice(-8).join('\n')}`,
+        { cause: err },
+      );
     }
     fs.writeFileSync(stamp, `${digest}\n`);
     onInstall(`Python tools installed in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { projectRoot, type Config } from '../config';
 import { japanColumns } from '../data/dataset';
@@ -20,7 +26,10 @@ export function installTemporalLogging(level: LogLevel): void {
  * Connects to Temporal and creates the pipeline worker (workflows + activities on one task queue).
  * The caller runs it (`worker.run()` / `runUntil`) and closes the connection afterwards.
  */
-export async function createPipelineWorker(config: Config, log: Logger): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createPipelineWorker(
+  config: Config,
+  log: Logger,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const mlflow = mlflowClientFromConfig(config);
   await checkMlflowAtStart(mlflow, log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
@@ -48,7 +57,10 @@ export async function createPipelineWorker(config: Config, log: Logger): Promise
 /** Runs the pipeline worker until SIGINT/SIGTERM (the SDK shuts it down gracefully), then closes the connection. */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const { worker, connection } = await createPipelineWorker(config, log);
-  log.info({ address: config.temporal.address, taskQueue: config.temporal.taskQueue }, 'worker started');
+  log.info(
+    { address: config.temporal.address, taskQueue: config.temporal.taskQueue },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {
