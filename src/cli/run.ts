@@ -10,6 +10,7 @@ import type {
   TrainingPipelineResult,
 } from '../pipeline/types';
 import { startServer } from '../server/server';
+import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
 import { createPipelineWorker, installTemporalLogging, runWorker } from '../worker/worker';
@@ -156,6 +157,14 @@ export function registerRun(program: Command): void {
       installTemporalLogging(
         config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'ERROR',
       );
+      // fail before training, not after, when the API port is taken
+      if (!(await isPortFree(config.api.port))) {
+        throw new PortInUseError(
+          'api',
+          config.api.port,
+          'Is another `icecream start` or `serve` running? Stop it or set API_PORT=...',
+        );
+      }
       await prepareData(config);
       const started = await stackUp(config, say);
       say(
