@@ -318,7 +318,7 @@ describe('training pipeline end to end', () => {
         by: string;
         reason: string;
       }[];
-      versions: { version: string; tags: Record<string, string> }[];
+      versions: { version: string; tags: Record<string, string>; aliases: string[] }[];
     };
     expect(registry.aliases).toEqual({ production: '1', staging: '3' });
     expect(registry.history.map((e) => `${e.action} ${e.alias} ${e.from ?? '-'}->${e.to}`)).toEqual(
@@ -337,6 +337,7 @@ describe('training pipeline end to end', () => {
     expect(registry.versions.find((v) => v.version === '1')?.tags['production.decision']).toBe(
       'rollback',
     );
+    expect(registry.versions.find((v) => v.version === '1')?.aliases).toEqual(['production']);
     await expect(cli('promote', '99')).rejects.toThrow(/no version 99/);
 
     // re-evaluate a stored version on a dataset

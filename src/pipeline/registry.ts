@@ -202,9 +202,13 @@ export async function describeRegistry(
 }> {
   const model = await mlflow.getRegisteredModel(name);
   const versions = await mlflow.searchModelVersions(`name = '${name.replace(/'/g, "\\'")}'`);
+  // version search results leave aliases out: the registered model has them
+  const aliasMap = Object.fromEntries(
+    (model.aliases ?? []).map((a) => [a.alias ?? '', a.version ?? '']),
+  );
   return {
     name,
-    aliases: Object.fromEntries((model.aliases ?? []).map((a) => [a.alias ?? '', a.version ?? ''])),
+    aliases: aliasMap,
     versions: versions
       .map((v) => ({
         version: v.version ?? '',
@@ -213,7 +217,7 @@ export async function describeRegistry(
           : null,
         runId: v.run_id ?? null,
         status: v.status ?? null,
-        aliases: v.aliases ?? [],
+        aliases: Object.keys(aliasMap).filter((a) => aliasMap[a] === v.version),
         tags: fromKeyValues(v.tags),
       }))
       .sort((a, b) => Number(b.version) - Number(a.version)),
