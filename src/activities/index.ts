@@ -151,7 +151,11 @@ export function createActivities(deps: ActivityDeps) {
       req: WorkRef & { seriesFile: string; split: SplitResult; modelFile: string },
     ): Promise<EvaluateResult> {
       return classify(async () => {
-        const champion = await loadProductionForecaster(deps.mlflow, deps.registeredModel);
+        const champion = await loadProductionForecaster(
+          deps.mlflow,
+          deps.registeredModel,
+          path.join(workDir(req), 'champion'),
+        );
         heartbeat('evaluating');
         return evaluateStep(req.seriesFile, req.split, req.modelFile, workDir(req), champion);
       });

@@ -349,15 +349,15 @@ export async function downloadBundle(mlflow: MlflowClient, source: string, dir: 
 export async function loadProductionForecaster(
   mlflow: MlflowClient,
   registeredModel: string,
+  dir: string,
 ): Promise<{ version: string; forecaster: Forecaster } | null> {
   const version = await aliasVersion(mlflow, registeredModel, aliases.production);
   if (!version) return null;
   const current = await mlflow.getModelVersion(registeredModel, version);
   if (!current.source) return null;
-  const text = (await mlflow.downloadArtifact(current.source, bundleFiles.forecaster)).toString(
-    'utf8',
-  );
-  return { version, forecaster: parseForecaster(text) };
+  // the whole bundle, checksums verified, as the server loads it
+  const { forecaster } = await downloadBundle(mlflow, current.source, dir);
+  return { version, forecaster };
 }
 
 /**
