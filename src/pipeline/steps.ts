@@ -22,6 +22,7 @@ import {
   sliceSeries,
   type Forecaster,
   type Metrics,
+  type Series,
 } from '../ml';
 import { readSeries, writeSeries } from './series-file';
 import type {
@@ -144,10 +145,9 @@ export function trainStep(
 /** Holdout predictions and metrics of a forecaster, one step ahead with the actual history. */
 export function scoreOnHoldout(
   forecaster: Forecaster,
-  seriesFile: string,
+  series: Series,
   split: SplitResult,
 ): EvaluationReport {
-  const series = readSeries(seriesFile);
   const predictions = backtest(forecaster, series, split.trainRows);
   const actual = Array.from(series.target.subarray(split.trainRows));
   const metrics = computeMetrics(
@@ -181,17 +181,14 @@ export function evaluateStep(
   outDir: string,
   champion: { version: string; forecaster: Forecaster } | null,
 ): EvaluateResult {
-  const report = scoreOnHoldout(
-    parseForecaster(fs.readFileSync(modelFile, 'utf8')),
-    seriesFile,
-    split,
-  );
+  const series = readSeries(seriesFile);
+  const report = scoreOnHoldout(parseForecaster(fs.readFileSync(modelFile, 'utf8')), series, split);
   fs.mkdirSync(outDir, { recursive: true });
   const evaluationFile = path.join(outDir, 'evaluation.json');
   fs.writeFileSync(evaluationFile, `${JSON.stringify(report, null, 2)}\n`);
   let comparison: ChampionComparison | null = null;
   if (champion) {
-    const theirs = scoreOnHoldout(champion.forecaster, seriesFile, split);
+    const theirs = scoreOnHoldout(champion.forecaster, series, split);
     const errors = (r: EvaluationReport) => r.holdout.map((p, i) => r.actual[i]! - p.prediction);
     comparison = {
       version: champion.version,
