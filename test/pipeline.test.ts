@@ -165,6 +165,7 @@ describe('training pipeline end to end', () => {
     expect(files.files?.map((f) => f.path).sort()).toEqual([
       'model/MLmodel',
       'model/checksums.sha256',
+      'model/feature_spec.json',
       'model/forecaster.json',
       'model/history.json',
     ]);

@@ -16,12 +16,14 @@ import { readSeries, writeSeries } from './series-file';
  * prediction server. Files:
  * - `MLmodel`: MLflow's model descriptor, so the MLflow UI shows the folder as a model;
  * - `forecaster.json`: the serialized forecaster (format `icecream-forecaster`, checksum inside);
+ * - `feature_spec.json`: the features the model computes (also inside forecaster.json), to read;
  * - `history.json`: the sales history the server seeds its lag features from;
  * - `checksums.sha256`: sha256 of every other file (`sha256sum` format), verified on load.
  */
 export const bundleFiles = {
   mlmodel: 'MLmodel',
   forecaster: 'forecaster.json',
+  featureSpec: 'feature_spec.json',
   history: 'history.json',
   checksums: 'checksums.sha256',
 } as const;
@@ -83,8 +85,18 @@ export function writeBundle(
   };
   fs.writeFileSync(path.join(dir, bundleFiles.mlmodel), stringify(mlmodel));
   fs.writeFileSync(path.join(dir, bundleFiles.forecaster), forecasterText);
+  const { features } = parseForecaster(forecasterText);
+  fs.writeFileSync(
+    path.join(dir, bundleFiles.featureSpec),
+    `${JSON.stringify(features, null, 2)}\n`,
+  );
   writeSeries(path.join(dir, bundleFiles.history), history);
-  const lines = [bundleFiles.mlmodel, bundleFiles.forecaster, bundleFiles.history]
+  const lines = [
+    bundleFiles.mlmodel,
+    bundleFiles.forecaster,
+    bundleFiles.featureSpec,
+    bundleFiles.history,
+  ]
     .map((f) => `${sha256(fs.readFileSync(path.join(dir, f)))}  ${f}`)
     .join('\n');
   fs.writeFileSync(path.join(dir, bundleFiles.checksums), `${lines}\n`);

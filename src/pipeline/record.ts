@@ -339,7 +339,12 @@ async function verifyUploadedBundle(
 export async function downloadBundle(mlflow: MlflowClient, source: string, dir: string) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const name of Object.values(bundleFiles)) {
+  // the checksum listing names the bundle's files, so bundles with more or fewer files load too
+  const listing = await mlflow.downloadArtifact(source, bundleFiles.checksums);
+  fs.writeFileSync(path.join(dir, bundleFiles.checksums), listing);
+  for (const line of listing.toString('utf8').split('\n')) {
+    const name = line.split('  ')[1];
+    if (!name || name.includes('/') || name.startsWith('.')) continue; // readBundle rejects what is missing
     fs.writeFileSync(path.join(dir, name), await mlflow.downloadArtifact(source, name));
   }
   return readBundle(dir);
