@@ -27,9 +27,10 @@ describe('docker-compose.yml', () => {
       else expect(s.build, `${name} has neither image nor build`).toBeDefined();
     }
     const mlflow = fs.readFileSync(path.join(projectRoot, 'deploy', 'mlflow.Dockerfile'), 'utf8');
-    const pinned = /mlflow==([\d.]+)/.exec(
+    const pinned = /mlflow(?:\[\w+\])?==([\d.]+)/.exec(
       fs.readFileSync(path.join(projectRoot, 'python-tools.in'), 'utf8'),
     )?.[1];
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
     expect(mlflow).toContain(`mlflow:v${pinned}`); // the same MLflow as the local stack
   });
 
