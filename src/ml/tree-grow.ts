@@ -182,7 +182,7 @@ function growSorted(
   root: number,
   rootDepth: number,
 ): void {
-  const { cols, binMin, binMax } = ws.binned;
+  const { cols } = ws.binned;
   const { lists, features } = ws;
   const { maxDepth, minSamplesLeaf: msl, minSamplesSplit } = params;
   const sampleFeatures = params.maxFeatures < cols;
@@ -260,27 +260,74 @@ function growSorted(
     }
     if (bestFeature < 0) continue;
 
-    importances[bestFeature] = importances[bestFeature]! + bestProxy - (sumWY * sumWY) / sumW;
-    const nLeft = bestPos - start;
-    const nRight = n - nLeft;
-    // A child that cannot be split is a leaf whose mean is known from the scan; when both are,
-    // the lists need no partition (in a fully grown tree that is every node of 2 rows).
-    const leftIsLeaf = depth + 1 >= maxDepth || nLeft < minSamplesSplit || nLeft < 2 * msl;
-    const rightIsLeaf = depth + 1 >= maxDepth || nRight < minSamplesSplit || nRight < 2 * msl;
-    if (!leftIsLeaf || !rightIsLeaf) partitionLists(ws, m, cols, start, end, bestPos, bestFeature);
-    const leftId = builder.addNode();
-    const rightId = builder.addNode();
-    // Midway between the largest value going left and the smallest going right, as scikit-learn.
-    const threshold = midpoint(
-      binMax[bestFeature * 256 + bestCode]!,
-      binMin[bestFeature * 256 + bestNext]!,
+    const feature = bestFeature;
+    commitSplit(
+      { binned: ws.binned, params, importances, builder, stack },
+      { node, depth, start, end, sumW, sumWY },
+      {
+        feature,
+        code: bestCode,
+        next: bestNext,
+        nLeft: bestPos - start,
+        sumLeftWY: bestSL,
+        sumLeftW: bestWL,
+        proxy: bestProxy,
+      },
+      () => partitionLists(ws, m, cols, start, end, bestPos, feature),
     );
-    builder.setSplit(node, bestFeature, threshold, leftId, rightId);
-    if (rightIsLeaf) builder.setValue(rightId, (sumWY - bestSL) / (sumW - bestWL));
-    else stack.push(start + nLeft, end, depth + 1, rightId);
-    if (leftIsLeaf) builder.setValue(leftId, bestSL / bestWL);
-    else stack.push(start, start + nLeft, depth + 1, leftId);
   }
+}
+
+/** A split chosen for a node: left gets the bins <= code (`next` is the first bin going right). */
+interface ChosenSplit {
+  feature: number;
+  code: number;
+  next: number;
+  nLeft: number;
+  sumLeftWY: number;
+  sumLeftW: number;
+  /** the split's proxy gain, sumL^2/wL + sumR^2/wR */
+  proxy: number;
+}
+
+/**
+ * Records a chosen split of the node over [start, end): its importance, the two children cut
+ * midway between the largest value going left and the smallest going right (as scikit-learn),
+ * and each child either as a leaf (its mean is known from the scan) or on the stack to grow.
+ * `partition` reorders the node's rows; it is skipped when both children are leaves (in a fully
+ * grown tree that is every node of 2 rows).
+ */
+function commitSplit(
+  tree: {
+    binned: BinnedFeatures;
+    params: GrowParams;
+    importances: Float64Array;
+    builder: TreeBuilder;
+    stack: number[];
+  },
+  at: { node: number; depth: number; start: number; end: number; sumW: number; sumWY: number },
+  s: ChosenSplit,
+  partition: () => void,
+): void {
+  const { binned, params, importances, builder, stack } = tree;
+  const { node, depth, start, end, sumW, sumWY } = at;
+  const { maxDepth, minSamplesLeaf: msl, minSamplesSplit } = params;
+  importances[s.feature] = importances[s.feature]! + s.proxy - (sumWY * sumWY) / sumW;
+  const nRight = end - start - s.nLeft;
+  const leftIsLeaf = depth + 1 >= maxDepth || s.nLeft < minSamplesSplit || s.nLeft < 2 * msl;
+  const rightIsLeaf = depth + 1 >= maxDepth || nRight < minSamplesSplit || nRight < 2 * msl;
+  if (!leftIsLeaf || !rightIsLeaf) partition();
+  const leftId = builder.addNode();
+  const rightId = builder.addNode();
+  const threshold = midpoint(
+    binned.binMax[s.feature * 256 + s.code]!,
+    binned.binMin[s.feature * 256 + s.next]!,
+  );
+  builder.setSplit(node, s.feature, threshold, leftId, rightId);
+  if (rightIsLeaf) builder.setValue(rightId, (sumWY - s.sumLeftWY) / (sumW - s.sumLeftW));
+  else stack.push(start + s.nLeft, end, depth + 1, rightId);
+  if (leftIsLeaf) builder.setValue(leftId, s.sumLeftWY / s.sumLeftW);
+  else stack.push(start, start + s.nLeft, depth + 1, leftId);
 }
 
 /**
@@ -298,7 +345,7 @@ function growLarge(
   importances: Float64Array,
   builder: TreeBuilder,
 ): void {
-  const { rows, cols, codes, binMin, binMax } = ws.binned;
+  const { rows, cols, codes } = ws.binned;
   const { rowList, rowCodes, histW, histWY, histN, features, tmp, wy } = ws;
   const { maxDepth, minSamplesLeaf: msl, minSamplesSplit } = params;
   const sampleFeatures = params.maxFeatures < cols;
@@ -397,34 +444,32 @@ function growLarge(
     }
     if (bestFeature < 0) continue;
 
-    importances[bestFeature] = importances[bestFeature]! + bestProxy - (sumWY * sumWY) / sumW;
-    const nLeft = bestNL;
-    const nRight = n - nLeft;
-    const leftIsLeaf = depth + 1 >= maxDepth || nLeft < minSamplesSplit || nLeft < 2 * msl;
-    const rightIsLeaf = depth + 1 >= maxDepth || nRight < minSamplesSplit || nRight < 2 * msl;
-    if (!leftIsLeaf || !rightIsLeaf) {
-      // Stable partition of the node's rows by the split.
-      const off = bestFeature * rows;
-      let wi = start;
-      let ti = 0;
-      for (let i = start; i < end; i++) {
-        const r = rowList[i]!;
-        if (codes[off + r]! <= bestCode) rowList[wi++] = r;
-        else tmp[ti++] = r;
-      }
-      rowList.set(tmp.subarray(0, ti), wi);
-    }
-    const leftId = builder.addNode();
-    const rightId = builder.addNode();
-    const threshold = midpoint(
-      binMax[bestFeature * 256 + bestCode]!,
-      binMin[bestFeature * 256 + bestNext]!,
+    const off = bestFeature * rows;
+    const code = bestCode;
+    commitSplit(
+      { binned: ws.binned, params, importances, builder, stack },
+      { node, depth, start, end, sumW, sumWY },
+      {
+        feature: bestFeature,
+        code,
+        next: bestNext,
+        nLeft: bestNL,
+        sumLeftWY: bestSL,
+        sumLeftW: bestWL,
+        proxy: bestProxy,
+      },
+      () => {
+        // stable partition of the node's rows by the split
+        let wi = start;
+        let ti = 0;
+        for (let i = start; i < end; i++) {
+          const r = rowList[i]!;
+          if (codes[off + r]! <= code) rowList[wi++] = r;
+          else tmp[ti++] = r;
+        }
+        rowList.set(tmp.subarray(0, ti), wi);
+      },
     );
-    builder.setSplit(node, bestFeature, threshold, leftId, rightId);
-    if (rightIsLeaf) builder.setValue(rightId, (sumWY - bestSL) / (sumW - bestWL));
-    else stack.push(start + nLeft, end, depth + 1, rightId);
-    if (leftIsLeaf) builder.setValue(leftId, bestSL / bestWL);
-    else stack.push(start, start + nLeft, depth + 1, leftId);
   }
 }
 
