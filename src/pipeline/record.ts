@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseForecaster, type Forecaster, type Metrics } from '../ml';
+import { parseForecaster, type Forecaster, type Metrics, type Series } from '../ml';
 import type { ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
 import type { DatasetInputSpec, MlflowClient } from '../mlflow/client';
@@ -132,18 +132,14 @@ export async function recordTrainingRun(
       ...ctx.provenance,
     },
   });
-  await mlflow.logInputs(runId, datasetInputs(ctx));
+  const series = readSeries(ctx.valid.seriesFile);
+  await mlflow.logInputs(runId, datasetInputs(ctx, series));
   if (experiment) await recordFamilyRuns(mlflow, experimentId, runId, experiment);
 
   // Bundle: the trained forecaster plus the full history (holdout actuals included) for lags.
   const bundleDir = path.join(ctx.workDir, 'bundle');
   fs.rmSync(bundleDir, { recursive: true, force: true });
-  writeBundle(
-    bundleDir,
-    fs.readFileSync(ctx.trained.modelFile, 'utf8'),
-    readSeries(ctx.valid.seriesFile),
-    { runId },
-  );
+  writeBundle(bundleDir, fs.readFileSync(ctx.trained.modelFile, 'utf8'), series, { runId });
   await mlflow.uploadDirectory(artifactUri, bundleDir, modelArtifactPath);
   await verifyUploadedBundle(mlflow, artifactUri, bundleDir);
   await mlflow.uploadArtifact(
@@ -223,8 +219,7 @@ function runNote(ctx: RunContext, experiment: ExperimentReport | null): string {
 }
 
 /** Training and holdout datasets, identified by the DVC md5 of the file they come from. */
-function datasetInputs(ctx: RunContext): DatasetInputSpec[] {
-  const series = readSeries(ctx.valid.seriesFile);
+function datasetInputs(ctx: RunContext, series: Series): DatasetInputSpec[] {
   const schema = JSON.stringify({
     mlflow_colspec: [
       { type: 'string', name: 'date', required: true },
