@@ -107,13 +107,23 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/server/**/*.ts'],
+    files: ['src/server/**/*.ts', 'src/model-store/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             forbid(temporal, 'The server never imports Temporal.'),
+            forbid(
+              ['**/pipeline/*', '**/report/*', '**/activities/*', '**/workflows/*', '**/stack/*'],
+              'A serving process loads what serving needs: no pipeline, report or training code.',
+            ),
+            {
+              regex: '(^|/)ml(/(?!serving$)[^/]+)?$',
+              message:
+                'Import the engine through src/ml/serving (prediction only), not the training code.',
+            },
             forbid(
               entryPoints.filter((p) => p !== '**/server/main'),
               'Nothing imports the entry points.',

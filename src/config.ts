@@ -34,6 +34,13 @@ const schema = z.object({
   API_HOST: text('127.0.0.1'),
   API_PORT: port(8080),
   MODEL_REFRESH_SECONDS: positive(30),
+  API_WORKERS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(64).default(1)),
+  API_MAX_BATCH: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(1000)),
+  API_MAX_BODY_KB: positive(256),
+  API_SHUTDOWN_SECONDS: positive(10),
+  FORECAST_MAX_HORIZON: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).optional()),
+  METRICS_HOST: text('127.0.0.1'),
+  METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(9464)),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,7 +70,22 @@ export interface Config {
     experimentName: string;
     registeredModel: string;
   };
-  api: { host: string; port: number; modelRefreshSeconds: number };
+  api: {
+    host: string;
+    port: number;
+    modelRefreshSeconds: number;
+    /** Processes serving the port (node:cluster) when > 1. */
+    workers: number;
+    maxBatch: number;
+    maxBodyBytes: number;
+    /** How long SIGTERM waits for requests in flight. */
+    shutdownMs: number;
+    /** Periods past the history a request may ask for; by the data's frequency when unset. */
+    maxHorizon: number | undefined;
+    /** The open Prometheus endpoint; port 0 turns it off. */
+    metricsHost: string;
+    metricsPort: number;
+  };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
@@ -114,7 +136,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       experimentName: e.MLFLOW_EXPERIMENT_NAME,
       registeredModel: e.MLFLOW_REGISTERED_MODEL,
     },
-    api: { host: e.API_HOST, port: e.API_PORT, modelRefreshSeconds: e.MODEL_REFRESH_SECONDS },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      modelRefreshSeconds: e.MODEL_REFRESH_SECONDS,
+      workers: e.API_WORKERS,
+      maxBatch: e.API_MAX_BATCH,
+      maxBodyBytes: Math.round(e.API_MAX_BODY_KB * 1024),
+      shutdownMs: e.API_SHUTDOWN_SECONDS * 1000,
+      maxHorizon: e.FORECAST_MAX_HORIZON,
+      metricsHost: e.METRICS_HOST,
+      metricsPort: e.METRICS_PORT,
+    },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,
     childEnv: {

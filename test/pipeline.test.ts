@@ -11,6 +11,7 @@ import { stackDown, stackUp } from '../src/stack/stack';
 import { createLogger } from '../src/logger';
 import { runTrainingPipeline } from '../src/pipeline/start';
 import type { TrainingPipelineResult } from '../src/pipeline/types';
+import { openGate } from '../src/server/routes/types';
 import { startServer } from '../src/server/server';
 import { createPipelineWorker, installTemporalLogging } from '../src/worker/worker';
 import { startTestStack, type TestStack } from './helpers/stack';
@@ -188,7 +189,9 @@ describe('training pipeline end to end', () => {
   });
 
   it('serves a prediction from the production model over HTTP', async () => {
-    const server = await startServer(stack.config, createLogger('silent'));
+    const server = await startServer(stack.config, createLogger('silent'), {
+      gate: () => openGate,
+    });
     try {
       const ok = await fetch(`${server.url}/v1/predict`, {
         method: 'POST',
@@ -231,6 +234,7 @@ describe('training pipeline end to end', () => {
       MLFLOW_TRACKING_URI: mlflowUrl,
       API_HOST: '127.0.0.1',
       API_PORT: String(apiPort),
+      METRICS_PORT: String(await freePort()),
       ICECREAM_DATA: stack.config.dataPath,
       ICECREAM_DVC_FILE: stack.config.dvcFile,
       ICECREAM_LOCAL_DIR: path.join(stack.dir, 'processes'),

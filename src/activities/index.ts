@@ -8,7 +8,8 @@ import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from
 import { CrossValidationError } from '../ml/cv';
 import type { MlflowClient } from '../mlflow/client';
 import { MlflowError } from '../mlflow/errors';
-import { BundleIntegrityError } from '../pipeline/bundle';
+import { BundleIntegrityError } from '../model-store/bundle';
+import { ModelStore, ModelStoreError } from '../model-store/store';
 import { PipelineInputError, evaluateStep, splitStep, validateStep } from '../pipeline/steps';
 import { trainOnThread } from '../pipeline/train-thread';
 import type {
@@ -58,6 +59,7 @@ const permanentErrors = [
   CrossValidationError,
   ModelUnavailableError,
   BundleIntegrityError,
+  ModelStoreError,
   RegistryActionError,
 ] as const;
 
@@ -152,9 +154,7 @@ export function createActivities(deps: ActivityDeps) {
     ): Promise<EvaluateResult> {
       return classify(async () => {
         const champion = await loadProductionForecaster(
-          deps.mlflow,
-          deps.registeredModel,
-          path.join(workDir(req), 'champion'),
+          new ModelStore(deps.mlflow, deps.registeredModel, path.join(deps.workRoot, 'models')),
         );
         heartbeat('evaluating');
         return evaluateStep(req.seriesFile, req.split, req.modelFile, workDir(req), champion);

@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findLeakingCovariates, parseDataset, japanColumns, type ColumnMap } from '../data/dataset';
 import { loadConfig } from '../config';
@@ -10,8 +9,8 @@ import {
   type ModelFamily,
   type Series,
 } from '../ml';
-import { mlflowClientFromConfig } from '../mlflow/from-config';
 import { evaluateStoredVersion } from '../pipeline/reevaluate';
+import { modelStoreFromConfig } from '../model-store/from-config';
 import { runExperiment, type ExperimentOptions, type ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
 import { createProgress } from './progress';
@@ -312,13 +311,7 @@ async function runStoredEvaluate(
 ): Promise<void> {
   const config = loadConfig();
   const series = await loadSeries(o, process.stderr);
-  const r = await evaluateStoredVersion(
-    mlflowClientFromConfig(config),
-    config.mlflow.registeredModel,
-    version,
-    series,
-    path.join(config.localDir, 'evaluate'),
-  );
+  const r = await evaluateStoredVersion(modelStoreFromConfig(config), version, series);
   if (o.json) {
     out.write(`${JSON.stringify(r, null, 2)}\n`);
     return;

@@ -9,6 +9,8 @@ import type {
   TrainingPipelineInput,
   TrainingPipelineResult,
 } from '../pipeline/types';
+import { serveApi } from '../server/cluster';
+import { openGate } from '../server/routes/types';
 import { startServer } from '../server/server';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
@@ -118,12 +120,13 @@ export function registerRun(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const log = createLogger(config.logLevel, 'api');
-      const { close } = await startServer(config, log);
+      const { stop } = await serveApi(config, log, { gate: () => openGate });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      await close();
+      await stop();
+      log.flush();
     });
 
   program
@@ -194,7 +197,7 @@ export function registerRun(program: Command): void {
           progressPrinter(),
         );
         say(summary(result));
-        server = await startServer(config, log);
+        server = await startServer(config, log, { gate: () => openGate });
         const t = config.temporal;
         process.stdout.write(
           [

@@ -15,7 +15,7 @@ import { conformalHalfWidth } from './intervals';
 import { matrix, type ModelJson, type Regressor } from './matrix';
 import { computeMetrics } from './metrics';
 import { fitModel, modelFromJson } from './models';
-import type { FeatureRow, ModelFamily, Prediction, Series } from './types';
+import type { FeatureRow, Frequency, ModelFamily, Prediction, Series } from './types';
 
 /** What to fit: a family with its hyperparameters, feature overrides, a seed and the interval coverage (e.g. 0.9). */
 export interface ForecasterConfig {
@@ -256,7 +256,29 @@ function regressorOf(f: Forecaster): Regressor {
  * Throws ForecastInputError for an unparseable or misaligned date, a date before the history has
  * enough look-back, a non-finite temperature, or a history of another frequency.
  */
-export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Prediction[] {
+/** Options of {@link forecast}. */
+export interface ForecastOptions {
+  /**
+   * The furthest period after the history's last date a row may ask for (1 = the next period).
+   * Past it the forecast is recursive on its own guesses for too long to be honest, and its cost
+   * grows with the distance: such a row throws ForecastInputError. Unbounded when omitted.
+   */
+  maxHorizon?: number;
+}
+
+/** The default forecast horizon in periods after the history's end: 24 months, 8 weeks or 56 days. */
+export function horizonOf(frequency: Frequency): number {
+  return frequency === 'monthly' ? 24 : frequency === 'weekly' ? 8 : 56;
+}
+
+const periodName = { daily: 'days', weekly: 'weeks', monthly: 'months' } as const;
+
+export function forecast(
+  f: Forecaster,
+  history: Series,
+  rows: FeatureRow[],
+  options: ForecastOptions = {},
+): Prediction[] {
   const spec = f.features;
   if (history.frequency !== spec.frequency)
     throw new ForecastInputError(
@@ -283,6 +305,12 @@ export function forecast(f: Forecaster, history: Series, rows: FeatureRow[]): Pr
       throw new ForecastInputError(
         `date ${r.date} needs ${warmupPeriods(spec)} earlier periods of history`,
       );
+    const ahead = k - (n - 1);
+    if (options.maxHorizon !== undefined && ahead > options.maxHorizon) {
+      throw new ForecastInputError(
+        `date ${r.date} is ${ahead} ${periodName[spec.frequency]} after the last known date ${history.dates[n - 1]!}; this model forecasts at most ${options.maxHorizon} ${periodName[spec.frequency]} ahead`,
+      );
+    }
     return k;
   });
   const maxK = Math.max(n - 1, ...pos);

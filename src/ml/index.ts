@@ -12,6 +12,7 @@ export type {
   IntervalInfo,
   HistoryTail,
   FitOptions,
+  ForecastOptions,
 } from './forecaster';
 export {
   fitForecaster,
@@ -19,6 +20,7 @@ export {
   backtest,
   historyFromForecaster,
   ForecastInputError,
+  horizonOf,
 } from './forecaster';
 export { computeMetrics } from './metrics';
 export { naiveBaselines, naivePredictions, seasonalPeriod } from './baselines';

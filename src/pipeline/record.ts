@@ -8,8 +8,10 @@ import { parseForecaster, type Forecaster, type Metrics, type Series } from '../
 import type { ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
 import type { DatasetInputSpec, MlflowClient } from '../mlflow/client';
-import { bundleFiles, readBundle, writeBundle } from './bundle';
-import { readSeries } from './series-file';
+import { writeBundle } from '../model-store/bundle';
+import { publishBundle } from '../model-store/publish';
+import type { ModelStore } from '../model-store/store';
+import { readSeries } from '../data/series-file';
 import { aliasVersion, aliases, moveAlias, recordEvent } from './registry';
 import { defaultPromotionPolicy, promotionDecision, type PromotionPolicy } from './steps';
 import type {
@@ -22,8 +24,6 @@ import type {
   TrainingPipelineInput,
   ValidateResult,
 } from './types';
-
-export const modelArtifactPath = 'model';
 
 /** Everything a pipeline run produced, by reference. */
 export interface RunContext {
@@ -140,8 +140,6 @@ export async function recordTrainingRun(
   const bundleDir = path.join(ctx.workDir, 'bundle');
   fs.rmSync(bundleDir, { recursive: true, force: true });
   writeBundle(bundleDir, fs.readFileSync(ctx.trained.modelFile, 'utf8'), series, { runId });
-  await mlflow.uploadDirectory(artifactUri, bundleDir, modelArtifactPath);
-  await verifyUploadedBundle(mlflow, artifactUri, bundleDir);
   await mlflow.uploadArtifact(
     artifactUri,
     'evaluation/evaluation.json',
@@ -159,11 +157,12 @@ export async function recordTrainingRun(
     await mlflow.uploadDirectory(artifactUri, plotsDir, 'plots');
   }
 
-  await mlflow.ensureRegisteredModel(names.registeredModel);
-  const { version } = await mlflow.ensureModelVersionForRun({
-    name: names.registeredModel,
-    source: `${artifactUri}/${modelArtifactPath}`,
+  // last, once everything else is logged: a version exists only for a complete run
+  const { version } = await publishBundle(mlflow, {
+    registeredModel: names.registeredModel,
     runId,
+    artifactUri,
+    bundleDir,
     tags: {
       'data.md5': ctx.data.md5,
       holdout_mae: String(ev.metrics.mae),
@@ -171,13 +170,12 @@ export async function recordTrainingRun(
       'git.commit': ctx.provenance['mlflow.source.git.commit'] ?? 'unknown',
     },
   });
-  await mlflow.waitForModelVersionReady(names.registeredModel, version.version, 60_000);
   await mlflow.endRun(runId, 'FINISHED');
   return {
     runId,
     experimentId,
     modelName: names.registeredModel,
-    version: version.version,
+    version,
     artifactUri,
   };
 }
@@ -312,52 +310,12 @@ async function recordFamilyRuns(
   }
 }
 
-/** Every bundle file must be listed by the server with the size it has locally. */
-async function verifyUploadedBundle(
-  mlflow: MlflowClient,
-  artifactUri: string,
-  bundleDir: string,
-): Promise<void> {
-  const listed = await mlflow.listArtifacts(artifactUri, modelArtifactPath);
-  for (const name of Object.values(bundleFiles)) {
-    const size = fs.statSync(path.join(bundleDir, name)).size;
-    const remote = listed.find((f) => f.path === `${modelArtifactPath}/${name}` || f.path === name);
-    if (!remote || Number(remote.file_size) !== size) {
-      throw new Error(
-        `uploaded bundle file ${name} is missing or has the wrong size on the MLflow server`,
-      );
-    }
-  }
-}
-
-/** Downloads a model version's bundle into `dir` and verifies it. */
-export async function downloadBundle(mlflow: MlflowClient, source: string, dir: string) {
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  // the checksum listing names the bundle's files, so bundles with more or fewer files load too
-  const listing = await mlflow.downloadArtifact(source, bundleFiles.checksums);
-  fs.writeFileSync(path.join(dir, bundleFiles.checksums), listing);
-  for (const line of listing.toString('utf8').split('\n')) {
-    const name = line.split('  ')[1];
-    if (!name || name.includes('/') || name.startsWith('.')) continue; // readBundle rejects what is missing
-    fs.writeFileSync(path.join(dir, name), await mlflow.downloadArtifact(source, name));
-  }
-  return readBundle(dir);
-}
-
 /** The model the `production` alias points at, or null when there is none yet. */
 export async function loadProductionForecaster(
-  mlflow: MlflowClient,
-  registeredModel: string,
-  dir: string,
+  store: ModelStore,
 ): Promise<{ version: string; forecaster: Forecaster } | null> {
-  const version = await aliasVersion(mlflow, registeredModel, aliases.production);
-  if (!version) return null;
-  const current = await mlflow.getModelVersion(registeredModel, version);
-  if (!current.source) return null;
-  // the whole bundle, checksums verified, as the server loads it
-  const { forecaster } = await downloadBundle(mlflow, current.source, dir);
-  return { version, forecaster };
+  const model = await store.load({ alias: aliases.production });
+  return model ? { version: model.ref.version, forecaster: model.forecaster } : null;
 }
 
 /**

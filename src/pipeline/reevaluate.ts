@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   backtest,
   computeMetrics,
@@ -9,9 +8,7 @@ import {
   type Prediction,
   type Series,
 } from '../ml';
-import type { MlflowClient } from '../mlflow/client';
-import { MlflowNotFoundError } from '../mlflow/errors';
-import { downloadBundle } from './record';
+import type { ModelStore } from '../model-store/store';
 import { RegistryActionError } from './registry';
 import type { BaselineMetrics } from './types';
 
@@ -34,27 +31,17 @@ export interface StoredModelEvaluation {
  * Re-evaluates any registered version on any dataset: downloads and verifies its bundle, then
  * predicts every row one step ahead from the actuals before it (rows without enough look-back
  * are skipped), next to the naive baselines on the same rows.
- * @throws RegistryActionError for an unknown version; ForecastInputError when the data does not
- *   fit the model (another frequency, missing covariates); BundleIntegrityError for a corrupt bundle.
+ * @throws ModelStoreError for an unknown or unverifiable version; ForecastInputError when the data does not
+ *   fit the model (another frequency, missing covariates); BundleIntegrityError for a corrupt bundle; RegistryActionError when the data is too short.
  */
 export async function evaluateStoredVersion(
-  mlflow: MlflowClient,
-  name: string,
+  store: ModelStore,
   version: string,
   series: Series,
-  cacheDir: string,
 ): Promise<StoredModelEvaluation> {
-  const mv = await mlflow.getModelVersion(name, version).catch((err: unknown) => {
-    throw err instanceof MlflowNotFoundError
-      ? new RegistryActionError(`${name} has no version ${version}`)
-      : err;
-  });
-  if (!mv.source) throw new RegistryActionError(`${name} version ${version} has no source`);
-  const { forecaster } = await downloadBundle(
-    mlflow,
-    mv.source,
-    path.join(cacheDir, `${name}-v${version}`),
-  );
+  const model = await store.load({ version });
+  if (!model) throw new RegistryActionError(`${store.registeredModel} has no version ${version}`);
+  const { forecaster, ref } = model;
   const from = Math.max(1, warmupPeriods(forecaster.features));
   if (from >= series.dates.length) {
     throw new RegistryActionError(
@@ -64,9 +51,9 @@ export async function evaluateStoredVersion(
   const predictions = backtest(forecaster, series, from);
   const actual = series.target.subarray(from);
   return {
-    model: name,
+    model: ref.name,
     version,
-    runId: mv.run_id ?? null,
+    runId: ref.runId ?? null,
     family: forecaster.config.family,
     from: series.dates[from]!,
     to: series.dates[series.dates.length - 1]!,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dieboldMariano, type Metrics } from '../ml';
-import { writeSeries } from './series-file';
+import { writeSeries } from '../data/series-file';
 import { PipelineInputError, promotionDecision, splitStep } from './steps';
 import { syntheticSeries } from '../ml/testing';
 

@@ -24,7 +24,7 @@ import {
   type Metrics,
   type Series,
 } from '../ml';
-import { readSeries, writeSeries } from './series-file';
+import { readSeries, writeSeries } from '../data/series-file';
 import type {
   ChampionComparison,
   EvaluateResult,

@@ -4,13 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { fitForecaster } from '../ml';
 import { syntheticSeries } from '../ml/testing';
+import type { StoredModel } from '../model-store/store';
 import { createApp } from './app';
-import { ModelHolder, type ServingModel } from './model-holder';
+import { createMetrics } from './metrics';
+import { ModelHolder, toServingModel, type ServingModel } from './model-holder';
+import { openGate } from './routes/types';
 
 const series = syntheticSeries(60);
-const model: ServingModel = {
-  name: 'ice-cream-sales',
-  version: '4',
+const stored = (version: string, digest = 'd'.repeat(64)): StoredModel => ({
+  ref: { name: 'ice-cream-sales', version, source: 's', digest, runId: 'r1', aliases: [] },
+  dir: '/nowhere',
+  digest,
   forecaster: fitForecaster(series, {
     family: 'ridge',
     params: { alpha: 1 },
@@ -18,12 +22,29 @@ const model: ServingModel = {
     coverage: 0.9,
   }),
   history: series,
-  digest: 'd',
-  loadedAt: '2026-01-01T00:00:00Z',
-};
+});
+const model: ServingModel = toServingModel(stored('4'));
+
+/** A holder whose registry always points at `m` (or at nothing). */
+function fixedHolder(m: ServingModel | undefined): ModelHolder {
+  return new ModelHolder(
+    'production',
+    {
+      resolve: () => Promise.resolve(m && { ...stored(m.version, m.digest).ref }),
+      fetch: () => Promise.resolve(m!),
+    },
+    createLogger('silent'),
+  );
+}
 
 async function listen(holder: ModelHolder): Promise<{ server: Server; url: string }> {
-  const app = createApp({ models: holder, log: createLogger('silent') });
+  const app = createApp({
+    models: holder,
+    log: createLogger('silent'),
+    metrics: createMetrics({ defaultMetrics: false }),
+    gate: openGate,
+    limits: { maxBatch: 50, maxBodyBytes: 64 * 1024 },
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -41,10 +62,10 @@ describe('prediction API', () => {
   let ready: { server: Server; url: string };
   let empty: { server: Server; url: string };
   beforeAll(async () => {
-    const holder = new ModelHolder(() => Promise.resolve(model), createLogger('silent'));
+    const holder = fixedHolder(model);
     await holder.refresh();
     ready = await listen(holder);
-    empty = await listen(new ModelHolder(() => Promise.resolve(undefined), createLogger('silent')));
+    empty = await listen(fixedHolder(undefined));
   });
   afterAll(() => {
     ready.server.close();
@@ -167,6 +188,159 @@ describe('prediction API', () => {
     }
   });
 
+  it('answers 415 for a body that is not application/json', async () => {
+    const res = await fetch(`${ready.url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'date=2015-01-01',
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it('answers 413 for a batch over the configured limit', async () => {
+    const rows = Array.from({ length: 51 }, () => ({ date: '2015-01-01', temperature: 7 }));
+    const res = await post(ready.url, JSON.stringify({ rows }));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('50');
+  });
+
+  it('refuses a date past the horizon with 422 naming the last known date and the horizon', async () => {
+    const res = await post(ready.url, JSON.stringify({ date: '2040-01-01', temperature: 7 }));
+    expect(res.status).toBe(422);
+    const { message } = ((await res.json()) as { error: { message: string } }).error;
+    expect(message).toContain(series.dates[series.dates.length - 1]);
+    expect(message).toContain(`at most ${model.maxHorizon} months`);
+  });
+
+  it('rounds predictions to cents', async () => {
+    const body = (await (
+      await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 7.3 }))
+    ).json()) as { prediction: number; interval: { lower: number } };
+    expect(Number(body.prediction.toFixed(2))).toBe(body.prediction);
+    expect(Number(body.interval.lower.toFixed(2))).toBe(body.interval.lower);
+  });
+
+  it("answers MLflow's scoring protocol in all four input shapes with the same predictions", async () => {
+    const bodies = [
+      {
+        dataframe_split: {
+          columns: ['date', 'temperature'],
+          data: [
+            ['2015-01-01', 7],
+            ['2015-02-01', 9],
+          ],
+        },
+      },
+      {
+        dataframe_records: [
+          { date: '2015-01-01', temperature: 7 },
+          { date: '2015-02-01', temperature: 9 },
+        ],
+      },
+      {
+        instances: [
+          { date: '2015-01-01T00:00:00', temperature: 7 },
+          { date: '2015-02-01', temperature: 9 },
+        ],
+      },
+      { inputs: { date: [1420070400000, 1422748800000], temperature: [7, 9] } },
+    ];
+    const answers: unknown[] = [];
+    for (const body of bodies) {
+      const res = await fetch(`${ready.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      answers.push(await res.json());
+    }
+    expect((answers[0] as { predictions: number[] }).predictions).toHaveLength(2);
+    for (const a of answers) expect(a).toEqual(answers[0]);
+  });
+
+  it("answers bad /invocations input with 400 in MLflow's error shape", async () => {
+    for (const body of [
+      {},
+      { dataframe_records: [{ date: 'x', temperature: 7 }] },
+      { inputs: { date: ['2015-01-01'] } },
+    ]) {
+      const res = await fetch(`${ready.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(400);
+      const err = (await res.json()) as { error_code: string; message: string };
+      expect(err.error_code).toBe('BAD_REQUEST');
+      expect(err.message.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('describes the loaded model, its history and its horizon', async () => {
+    const res = await fetch(`${ready.url}/v1/model`);
+    expect(res.status).toBe(200);
+    const info = (await res.json()) as Record<string, unknown> & {
+      history: { last_date: string };
+      horizon: { periods: number; last_date: string };
+    };
+    expect(info).toMatchObject({ name: 'ice-cream-sales', version: '4', digest: 'd'.repeat(64) });
+    expect(info.history.last_date).toBe(series.dates[series.dates.length - 1]);
+    expect(info.horizon.periods).toBe(24);
+    expect(info.horizon.last_date > info.history.last_date).toBe(true);
+  });
+
+  it('documents every mounted route in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${ready.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const app = createApp({
+      models: fixedHolder(model),
+      log: createLogger('silent'),
+      metrics: createMetrics({ defaultMetrics: false }),
+      gate: openGate,
+      limits: { maxBatch: 50, maxBodyBytes: 64 * 1024 },
+    });
+    // every route Express would answer, read from its router
+    const mounted = (
+      app.router.stack as unknown as {
+        route?: { path: string; methods: Record<string, boolean> };
+      }[]
+    ).flatMap((l) =>
+      l.route ? Object.keys(l.route.methods).map((m) => `${m} ${l.route!.path}`) : [],
+    );
+    expect(mounted.length).toBeGreaterThan(6);
+    for (const r of mounted) {
+      const [method, path] = r.split(' ') as [string, string];
+      expect(doc.paths[path]?.[method], `${r} has no OpenAPI document`).toBeDefined();
+    }
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'PredictRow',
+        'PredictBatch',
+        'Prediction',
+        'InvocationsRequest',
+        'ModelInfo',
+      ]),
+    );
+  });
+
+  it('exports request durations, predictions and errors on /metrics', async () => {
+    await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 7 }));
+    await post(ready.url, '{');
+    const text = await (await fetch(`${ready.url}/metrics`)).text();
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="0.0001",route="\/v1\/predict",method="POST",status="200",model_version="4"\}/,
+    );
+    expect(text).toMatch(
+      /icecream_predictions_total\{model_version="4",variant="production"\} \d+/,
+    );
+    expect(text).toMatch(/icecream_http_errors_total\{code="invalid_json"\} \d+/);
+  });
+
   it('answers 404 with a JSON error for an unknown route', async () => {
     const res = await fetch(`${ready.url}/v2/nothing`);
     expect(res.status).toBe(404);
@@ -175,16 +349,53 @@ describe('prediction API', () => {
 });
 
 describe('model holder', () => {
-  it('keeps serving the current model when a refresh fails', async () => {
-    let fail = false;
+  const source = (load: () => Promise<ServingModel>, version = () => '4') => ({
+    resolve: () => Promise.resolve(stored(version()).ref),
+    fetch: load,
+  });
+
+  it('keeps serving the current model when a new one fails to load, and reports why', async () => {
+    const failures: string[] = [];
+    let version = '4';
     const holder = new ModelHolder(
-      () => (fail ? Promise.reject(new Error('checksum mismatch')) : Promise.resolve(model)),
+      'production',
+      source(
+        () =>
+          version === '4' ? Promise.resolve(model) : Promise.reject(new Error('digest mismatch')),
+        () => version,
+      ),
       createLogger('silent'),
+      { failure: (r) => failures.push(r) },
+      () => 'rejected',
     );
     await holder.refresh();
-    fail = true;
+    version = '5';
     await holder.refresh();
     expect(holder.current?.version).toBe('4');
-    expect(holder.lastError).toContain('checksum mismatch');
+    expect(holder.lastError).toContain('digest mismatch');
+    expect(failures).toEqual(['rejected']);
+  });
+
+  it('runs one load at a time: refreshes during a load join it', async () => {
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const holder = new ModelHolder(
+      'production',
+      source(async () => {
+        loads++;
+        await gate;
+        return model;
+      }),
+      createLogger('silent'),
+    );
+    const a = holder.refresh();
+    const b = holder.refresh();
+    expect(a).toBe(b);
+    release();
+    await Promise.all([a, b]);
+    await holder.refresh(); // same version and digest: nothing to fetch
+    expect(loads).toBe(1);
+    expect(holder.current?.version).toBe('4');
   });
 });

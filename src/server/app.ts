@@ -1,150 +1,118 @@
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { z } from 'zod';
-import { ForecastInputError, forecast, type FeatureRow } from '../ml';
+import express, { type RequestHandler } from 'express';
 import type { Logger } from '../logger';
+import { HttpError, errorHandler } from './errors';
+import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
+import { openApiDocument } from './openapi';
+import { opsRoutes } from './routes/ops';
+import { predictRoutes } from './routes/predict';
+import type { Gate, RouteSpec } from './routes/types';
 
 export interface AppDeps {
+  /** The model of the `production` alias. */
   models: ModelHolder;
   log: Logger;
+  metrics: Metrics;
+  /** Authentication and authorisation per scope. */
+  gate: Gate;
+  limits: { maxBodyBytes: number; maxBatch: number };
+  /** True while draining before shutdown. */
+  draining?: () => boolean;
+  /** Extra routes (documented like the others). */
+  routes?: RouteSpec[];
+  version?: string;
 }
 
-/** A request that is well-formed JSON but cannot be answered as asked. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
+const requestIdPattern = /^[\w.:-]{1,128}$/;
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be YYYY-MM-DD (or YYYY-MM for monthly models)');
-const row = z
-  .object({
-    date: isoDate,
-    temperature: z.number().finite().min(-60).max(60),
-    covariates: z.record(z.string(), z.number().finite()).optional(),
-  })
-  .strict();
-const batch = z.object({ rows: z.array(row).min(1).max(1000) }).strict();
-
-function toRow(r: z.infer<typeof row>): FeatureRow {
-  const date = r.date.length === 7 ? `${r.date}-01` : r.date;
-  return r.covariates
-    ? { date, temperature: r.temperature, covariates: r.covariates }
-    : { date, temperature: r.temperature };
+/** The routes of the API, mounted and documented from the same list. */
+export function apiRoutes(deps: AppDeps): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...opsRoutes({
+      models: deps.models,
+      registry: deps.metrics.registry,
+      draining: deps.draining ?? (() => false),
+    }),
+    ...predictRoutes({
+      models: deps.models,
+      metrics: deps.metrics,
+      maxBatch: deps.limits.maxBatch,
+    }),
+    ...(deps.routes ?? []),
+  ];
+  let document: unknown;
+  routes.push({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document (OpenAPI 3.1)',
+    scope: null,
+    responses: { 200: { description: 'The OpenAPI document.' } },
+    handler: (_req, res) => {
+      document ??= openApiDocument(routes, { version: deps.version ?? '0.0.0' });
+      res.json(document);
+    },
+  });
+  return routes;
 }
 
 /** The prediction API without listen(): tests mount it on an ephemeral port. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
+  const { httpDuration } = deps.metrics;
+  const log = deps.log;
 
-  const requestLog: RequestHandler = (req, res, next) => {
-    const requestId = req.header('x-request-id') ?? randomUUID();
+  // per request: an id, one log line and one histogram observation; kept allocation-light
+  const requestContext: RequestHandler = (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const requestId =
+      typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     const started = process.hrtime.bigint();
     res.locals.requestId = requestId;
-    res.locals.log = deps.log.child({ requestId });
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      (res.locals.log as Logger).info(
-        { method: req.method, path: req.path, status: res.statusCode, ms },
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const version = (res.locals.modelVersion as string | undefined) ?? '';
+      httpDuration.observe(
+        { route, method: req.method, status: res.statusCode, model_version: version },
+        seconds,
+      );
+      log.info(
+        {
+          requestId,
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e6) / 1e3,
+          ...(res.locals.predictionIds ? { predictionIds: res.locals.predictionIds } : {}),
+          ...(res.locals.principal ? { client: (res.locals.principal as { id: string }).id } : {}),
+        },
         'request',
       );
     });
     next();
   };
-  app.use(requestLog);
-  app.use(express.json({ limit: '1mb' }));
+  app.use(requestContext);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', (_req, res) => {
-    const model = deps.models.current;
-    if (!model) {
-      res.status(503).json({
-        status: 'not ready',
-        reason: deps.models.lastError ?? 'no production model loaded yet',
-      });
-      return;
-    }
-    res.json({
-      status: 'ready',
-      model: { name: model.name, version: model.version, loaded_at: model.loadedAt },
-    });
-  });
-
-  app.post('/v1/predict', (req, res) => {
-    const model = deps.models.current;
-    if (!model) throw new HttpError(503, 'not_ready', 'no production model is loaded yet');
-    // one schema per shape, so the error names the field rather than "no union member matched"
-    const isBatch = typeof req.body === 'object' && req.body !== null && 'rows' in req.body;
-    const parsed = isBatch ? batch.safeParse(req.body) : row.safeParse(req.body);
-    if (!parsed.success) {
-      throw new HttpError(
-        400,
-        'invalid_request',
-        'the request body is invalid',
-        parsed.error.issues.map((i) => ({
-          field: i.path.join('.') || '(body)',
-          message: i.message,
-        })),
-      );
-    }
-    const rows = 'rows' in parsed.data ? parsed.data.rows.map(toRow) : [toRow(parsed.data)];
-    let predictions;
-    try {
-      predictions = forecast(model.forecaster, model.history, rows);
-    } catch (err) {
-      if (err instanceof ForecastInputError) throw new HttpError(422, 'unprocessable', err.message);
-      throw err;
-    }
-    const out = predictions.map((p) => ({
-      date: p.date,
-      prediction: p.prediction,
-      interval: { lower: p.lower, upper: p.upper, coverage: model.forecaster.interval.coverage },
-      model_version: model.version,
-      prediction_id: randomUUID(),
-    }));
-    res.json('rows' in parsed.data ? { predictions: out, model_version: model.version } : out[0]);
-  });
+  const json = express.json({ limit: deps.limits.maxBodyBytes });
+  for (const route of apiRoutes(deps)) {
+    const chain: RequestHandler[] = [];
+    if (route.scope) chain.push(deps.gate.require(route.scope));
+    if (route.body) chain.push(json);
+    chain.push(route.handler);
+    app[route.method](route.path, ...chain);
+  }
 
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
-
-  // The one error handler: known errors -> their 4xx, anything else -> a logged 500, no stack trace.
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
-    const e = err as { status?: number; type?: string; message?: string };
-    let http: HttpError;
-    if (err instanceof HttpError) http = err;
-    else if (e.type === 'entity.parse.failed')
-      http = new HttpError(400, 'invalid_json', `the body is not valid JSON: ${e.message ?? ''}`);
-    else if (e.type === 'entity.too.large')
-      http = new HttpError(413, 'too_large', 'the body is larger than 1 MB');
-    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
-      http = new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
-    else {
-      ((res.locals.log as Logger | undefined) ?? deps.log).error({ err }, 'unhandled error');
-      http = new HttpError(500, 'internal', 'internal error');
-    }
-    res.status(http.status).json({
-      error: {
-        code: http.code,
-        message: http.message,
-        ...(http.details ? { details: http.details } : {}),
-        request_id: res.locals.requestId as string,
-      },
-    });
-  };
-  app.use(onError);
+  app.use(
+    errorHandler(
+      log,
+      (code) => deps.metrics.errors.inc({ code }),
+      `${Math.round(deps.limits.maxBodyBytes / 1024)} kB`,
+    ),
+  );
   return app;
 }

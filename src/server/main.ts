@@ -1,15 +1,20 @@
 // Process entry of the API container (`node dist/server/main.js`); `icecream serve` does the same.
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { startServer } from './server';
+import { serveApi } from './cluster';
+import { openGate } from './routes/types';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api');
-startServer(config, log)
-  .then(({ close }) => {
-    const stop = (): void => void close().then(() => log.info({}, 'server stopped'));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+serveApi(config, log, { gate: () => openGate })
+  .then(({ stop }) => {
+    const onSignal = (): void =>
+      void stop().then(() => {
+        log.info({}, 'server stopped');
+        log.flush();
+      });
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
   })
   .catch((err: unknown) => {
     log.error({ err }, 'server failed to start');

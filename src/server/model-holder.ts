@@ -1,34 +1,92 @@
-import type { Forecaster, Series } from '../ml';
+import {
+  addPeriods,
+  formatDay,
+  horizonOf,
+  parseDay,
+  type Forecaster,
+  type Series,
+} from '../ml/serving';
+import type { ModelRef, StoredModel } from '../model-store/store';
 import type { Logger } from '../logger';
 
 /** A loaded, verified model ready to answer requests. */
 export interface ServingModel {
   name: string;
   version: string;
+  /** sha256 of the bundle's checksum listing, as the registry recorded it at publishing. */
+  digest: string;
+  aliases: string[];
+  runId: string | undefined;
   forecaster: Forecaster;
   history: Series;
-  /** Identifies the bundle (sha256 of its checksum listing). */
-  digest: string;
   loadedAt: string;
+  /** The history's last date, and how many periods past it the model answers. */
+  lastDate: string;
+  maxHorizon: number;
+  /** The furthest date it forecasts: `maxHorizon` periods after `lastDate`. */
+  lastForecastDate: string;
 }
 
-/** Fetches the model an alias points at; undefined when the alias is not set yet. */
-export type ModelLoader = (
-  knownVersion: string | undefined,
-) => Promise<ServingModel | 'unchanged' | undefined>;
+/** A serving model from a fetched bundle; `maxHorizon` defaults by the data's frequency. */
+export function toServingModel(m: StoredModel, maxHorizon?: number): ServingModel {
+  const lastDate = m.history.dates[m.history.dates.length - 1] ?? '';
+  const horizon = maxHorizon ?? horizonOf(m.forecaster.features.frequency);
+  return {
+    name: m.ref.name,
+    version: m.ref.version,
+    digest: m.ref.digest,
+    aliases: m.ref.aliases,
+    runId: m.ref.runId,
+    forecaster: m.forecaster,
+    history: m.history,
+    loadedAt: new Date().toISOString(),
+    lastDate,
+    maxHorizon: horizon,
+    lastForecastDate: formatDay(
+      addPeriods(parseDay(lastDate), horizon, m.forecaster.features.frequency),
+    ),
+  };
+}
 
 /**
- * Holds the serving model and swaps it atomically when the alias moves. A load that fails
- * (server down, corrupt bundle) keeps the current model: a bad new model never replaces a good one.
+ * What a holder calls to load its alias: the registry's current ref (undefined: the alias is not
+ * set), then the verified bundle for it.
+ */
+export interface ModelSource {
+  resolve(): Promise<ModelRef | undefined>;
+  fetch(ref: ModelRef): Promise<ServingModel>;
+}
+
+/** Why a load failed, as a metric label. */
+export type LoadFailure = 'registry_unreachable' | 'rejected' | 'download' | 'other';
+
+/** Observers of the holder (metrics). */
+export interface HolderEvents {
+  attempt?(): void;
+  failure?(reason: LoadFailure): void;
+  loaded?(model: ServingModel, previous: ServingModel | undefined): void;
+  registry?(reachable: boolean): void;
+}
+
+/**
+ * Holds the model of one alias and swaps it atomically when the alias moves. Refreshes never
+ * overlap (a call during a refresh joins it). A load that fails (registry down, download error,
+ * digest mismatch, unreadable bundle) keeps the current model: a bad new model never replaces a
+ * good one; the failure is logged and reported to `events`.
  */
 export class ModelHolder {
   private model: ServingModel | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
   lastError: string | undefined;
 
   constructor(
-    private readonly load: ModelLoader,
+    readonly alias: string,
+    private readonly source: ModelSource,
     private readonly log: Logger,
+    private readonly events: HolderEvents = {},
+    /** Classifies a load error; defaults to 'other'. */
+    private readonly classify: (err: unknown) => LoadFailure = () => 'other',
   ) {}
 
   get current(): ServingModel | undefined {
@@ -36,19 +94,50 @@ export class ModelHolder {
   }
 
   /** Loads the alias's model if it changed. Never throws; the error is logged and kept. */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    this.inflight ??= this.load().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  private async load(): Promise<void> {
+    this.events.attempt?.();
+    let ref: ModelRef | undefined;
     try {
-      const next = await this.load(this.model?.version);
-      if (next === 'unchanged' || next === undefined) return;
-      const previous = this.model?.version;
+      ref = await this.source.resolve();
+      this.events.registry?.(true);
+      if (!ref || (ref.version === this.model?.version && ref.digest === this.model.digest)) {
+        if (ref && this.model) this.model.aliases = ref.aliases;
+        this.lastError = undefined;
+        return;
+      }
+      const next = await this.source.fetch(ref);
+      const previous = this.model;
       this.model = next;
       this.lastError = undefined;
-      this.log.info({ version: next.version, previous, digest: next.digest }, 'model loaded');
+      this.events.loaded?.(next, previous);
+      this.log.info(
+        {
+          alias: this.alias,
+          version: next.version,
+          previous: previous?.version,
+          digest: next.digest,
+        },
+        'model loaded',
+      );
     } catch (err) {
+      const reason = this.classify(err);
+      if (reason === 'registry_unreachable') this.events.registry?.(false);
+      this.events.failure?.(reason);
       this.lastError = err instanceof Error ? err.message : String(err);
       this.log.warn(
-        { err: this.lastError, serving: this.model?.version },
-        'model refresh failed; keeping the current model',
+        {
+          alias: this.alias,
+          reason,
+          wanted: ref?.version,
+          err: this.lastError,
+          serving: this.model?.version,
+        },
+        'model load failed; keeping the current model',
       );
     }
   }
@@ -59,7 +148,9 @@ export class ModelHolder {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a refresh in flight. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.inflight;
   }
 }

@@ -1,71 +1,159 @@
-import type { Server } from 'node:http';
-import path from 'node:path';
+import http, { type Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { MlflowClient } from '../mlflow/client';
+import { MlflowError, MlflowUnavailableError } from '../mlflow/errors';
 import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-config';
-import { downloadBundle } from '../pipeline/record';
-import { aliases } from '../pipeline/registry';
+import { BundleIntegrityError } from '../model-store/bundle';
+import { modelStoreFromConfig } from '../model-store/from-config';
+import { ModelStoreError, type ModelStore } from '../model-store/store';
 import { createApp } from './app';
-import { ModelHolder, type ModelLoader } from './model-holder';
+import { createMetrics, type Metrics } from './metrics';
+import { ModelHolder, toServingModel, type LoadFailure } from './model-holder';
+import type { Gate } from './routes/types';
 
-/** Loads the version an alias points at from the registry, verifying the bundle's checksums. */
-export function registryLoader(
-  mlflow: MlflowClient,
-  name: string,
+export const productionAlias = 'production';
+
+function classifyLoadError(err: unknown): LoadFailure {
+  if (err instanceof MlflowUnavailableError) return 'registry_unreachable';
+  if (err instanceof ModelStoreError || err instanceof BundleIntegrityError) return 'rejected';
+  if (err instanceof MlflowError) return 'download';
+  return 'other';
+}
+
+/** A holder of `alias` fed by the model store, reporting to the metrics. */
+export function holderFor(
+  store: ModelStore,
   alias: string,
-  cacheDir: string,
-): ModelLoader {
-  return async (knownVersion) => {
-    const mv = await mlflow.tryGetModelVersionByAlias(name, alias);
-    if (!mv?.version || !mv.source) return undefined;
-    if (mv.version === knownVersion) return 'unchanged';
-    const bundle = await downloadBundle(
-      mlflow,
-      mv.source,
-      path.join(cacheDir, `${name}-v${mv.version}`),
+  log: Logger,
+  metrics: Metrics,
+  maxHorizon: number | undefined,
+): ModelHolder {
+  return new ModelHolder(
+    alias,
+    {
+      resolve: () => store.resolve({ alias }),
+      fetch: async (ref) => toServingModel(await store.fetch(ref), maxHorizon),
+    },
+    log,
+    {
+      attempt: () => metrics.modelLoadAttempts.inc({ alias }),
+      failure: (reason) => metrics.modelLoadFailures.inc({ alias, reason }),
+      registry: (up) => metrics.registryUp.set(up ? 1 : 0),
+      loaded: (m, previous) => {
+        if (previous)
+          metrics.modelInfo.remove({
+            alias,
+            name: previous.name,
+            version: previous.version,
+            digest: previous.digest,
+          });
+        metrics.modelInfo.set({ alias, name: m.name, version: m.version, digest: m.digest }, 1);
+      },
+    },
+    classifyLoadError,
+  );
+}
+
+/** A plain node:http server answering GET /metrics from `metrics()`, for a local Prometheus. */
+export async function startMetricsServer(
+  host: string,
+  port: number,
+  metrics: () => Promise<string>,
+  contentType: string,
+): Promise<Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /metrics\n');
+      return;
+    }
+    metrics().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
     );
-    return { name, version: mv.version, ...bundle, loadedAt: new Date().toISOString() };
-  };
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+export interface RunningServer {
+  server: Server;
+  models: ModelHolder;
+  metrics: Metrics;
+  url: string;
+  /** Drains: readiness 503, no new connections, requests in flight finish (until the deadline). */
+  close: () => Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Authentication and authorisation; gets the metrics to count refusals. */
+  gate: (metrics: Metrics) => Gate;
+  /** Serve the open metrics port from this process (not in a cluster worker: the primary does). */
+  metricsEndpoint?: boolean;
+  /** Called with the registry so a cluster worker can report to the primary. */
+  onRegistry?: (registry: Registry) => void;
 }
 
 /**
- * Starts the prediction API: loads the `production` model (retrying in the background until one
- * exists), listens on config.api, and refreshes the model every MODEL_REFRESH_SECONDS.
+ * Starts one API process: loads the `production` model (retrying in the background until one
+ * exists), listens on config.api, re-checks the alias every MODEL_REFRESH_SECONDS, and serves the
+ * open metrics endpoint on METRICS_PORT.
  */
 export async function startServer(
   config: Config,
   log: Logger,
-): Promise<{ server: Server; models: ModelHolder; url: string; close: () => Promise<void> }> {
+  options: ServerOptions,
+): Promise<RunningServer> {
   const mlflow = mlflowClientFromConfig(config);
   await checkMlflowAtStart(mlflow, log);
-  const models = new ModelHolder(
-    registryLoader(
-      mlflow,
-      config.mlflow.registeredModel,
-      aliases.production,
-      path.join(config.localDir, 'serving'),
-    ),
-    log,
-  );
+  const metrics = createMetrics();
+  options.onRegistry?.(metrics.registry);
+  const store = modelStoreFromConfig(config, mlflow);
+  const models = holderFor(store, productionAlias, log, metrics, config.api.maxHorizon);
   await models.refresh();
   models.start(config.api.modelRefreshSeconds);
-  const app = createApp({ models, log });
+  let draining = false;
+  const app = createApp({
+    models,
+    log,
+    metrics,
+    gate: options.gate(metrics),
+    limits: { maxBatch: config.api.maxBatch, maxBodyBytes: config.api.maxBodyBytes },
+    draining: () => draining,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, config.api.host, () => resolve(s));
     s.once('error', reject);
   });
+  server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
+  const metricsServer =
+    options.metricsEndpoint !== false && config.api.metricsPort !== 0
+      ? await startMetricsServer(
+          config.api.metricsHost,
+          config.api.metricsPort,
+          () => metrics.registry.metrics(),
+          metrics.registry.contentType,
+        )
+      : undefined;
   const url = `http://${config.api.host}:${config.api.port}`;
   log.info({ url, model: models.current?.version ?? null }, 'prediction server listening');
   return {
     server,
     models,
+    metrics,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        models.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      draining = true;
+      await models.stop();
+      metricsServer?.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), config.api.shutdownMs);
+      await closed;
+      clearTimeout(deadline);
+    },
   };
 }

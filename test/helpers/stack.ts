@@ -29,6 +29,7 @@ export async function startTestStack(
     TEMPORAL_UI_PORT: String(await freePort()),
     MLFLOW_PORT: String(await freePort()),
     API_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
     TEMPORAL_ADDRESS: '',
     MLFLOW_TRACKING_URI: '',
     LOG_LEVEL: 'warn',

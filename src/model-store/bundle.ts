@@ -8,8 +8,8 @@ import {
   parseForecaster,
   type Forecaster,
   type Series,
-} from '../ml';
-import { readSeries, writeSeries } from './series-file';
+} from '../ml/serving';
+import { readSeries, writeSeries } from '../data/series-file';
 
 /**
  * The model bundle: one folder, logged to MLflow as the run's `model/` artifact and loaded by the

@@ -1,0 +1,36 @@
+import type { RequestHandler } from 'express';
+import type { z } from 'zod';
+
+export const scopes = ['predict', 'feedback', 'admin', 'metrics'] as const;
+/** What a credential allows: predictions, sending actuals, release control, reading metrics. */
+export type Scope = (typeof scopes)[number];
+
+/** Authentication and authorisation, as a middleware per scope. */
+export interface Gate {
+  require(scope: Scope): RequestHandler;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+/**
+ * One route: mounted by createApp and documented in the OpenAPI document from the same object,
+ * so a route cannot exist without its document.
+ */
+export interface RouteSpec {
+  method: 'get' | 'post' | 'put';
+  path: string;
+  summary: string;
+  /** The scope a caller needs; null for the open routes (health, readiness, the document). */
+  scope: Scope | null;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+  handler: RequestHandler;
+}
+
+/** Lets everything through: for AUTH_DISABLED=true (local experiments) and unit tests. */
+export const openGate: Gate = { require: () => (_req, _res, next) => next() };
