@@ -5,13 +5,14 @@ import { serveApi } from './cluster';
 import { openGate } from './routes/types';
 
 const config = loadConfig();
-const log = createLogger(config.logLevel, 'api');
+const log = createLogger(config.logLevel, 'api', { buffered: true });
 serveApi(config, log, { gate: () => openGate })
   .then(({ stop }) => {
+    // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
     const onSignal = (): void =>
       void stop().then(() => {
         log.info({}, 'server stopped');
-        log.flush();
+        log.flush(() => process.exit(0));
       });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
