@@ -53,7 +53,7 @@ describe('serving from the model store (real MLflow)', () => {
     const published = await publishBundle(mlflow, {
       registeredModel: name,
       runId,
-      artifactUri: run.info.artifact_uri!,
+      artifactUri: run.info.artifact_uri,
       bundleDir: dir,
     });
     await mlflow.endRun(runId, 'FINISHED');
@@ -228,7 +228,7 @@ describe('serving from the model store (real MLflow)', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
-    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const base = `http://127.0.0.1:${port}`;
     try {

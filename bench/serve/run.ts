@@ -6,7 +6,7 @@
  *   npx tsc -p bench/tsconfig.serve.json && node .bench/build-serve/bench/serve/run.js [--runs 3] [--seconds 10]
  * Prints a Markdown table (also written to .bench/serve.md).
  */
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
