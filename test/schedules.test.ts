@@ -262,10 +262,22 @@ describe('schedules, retraining trigger and cancel on a real Temporal server', (
       const cancelled = await cli('cancel', runId);
       expect(cancelled).toMatchObject({ code: 0, stdout: `${runId}: CANCELLED\n` });
 
-      const listed = JSON.parse((await cli('schedule', 'list', '--json')).stdout) as {
-        id: string;
-      }[];
-      expect(listed.map((s) => s.id)).toContain('cli-weekly');
+      // the list comes from Temporal's visibility store, which may lag a moment
+      await vi.waitFor(
+        async () => {
+          const [json, table] = await Promise.all([
+            cli('schedule', 'list', '--json'),
+            cli('schedule', 'list'),
+          ]);
+          const listed = JSON.parse(json.stdout) as { id: string; recentRuns: unknown[] }[];
+          expect(listed.find((s) => s.id === 'cli-weekly')?.recentRuns).toHaveLength(1);
+          expect(table.stdout.split('\n')[0]).toMatch(/^id +when +state +next run +last run$/);
+          expect(table.stdout).toMatch(
+            new RegExp(`^cli-weekly +every 1w +active +\\d{4}-\\S+ +${runId}$`, 'm'),
+          );
+        },
+        { timeout: 30_000, interval: 500 },
+      );
       expect((await cli('schedule', 'delete', 'cli-weekly')).stdout).toBe(
         'deleted schedule cli-weekly\n',
       );
