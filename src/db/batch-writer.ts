@@ -40,6 +40,7 @@ export class BatchWriter<T> {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private kickScheduled = false;
   private failures = 0;
   private retryAt = 0;
   private droppedTotal = 0;
@@ -86,7 +87,14 @@ export class BatchWriter<T> {
       return false;
     }
     this.buffer.push(row);
-    if (this.buffered >= this.batchSize) this.kick();
+    // a full batch is written soon, but never inside the caller's turn of the event loop
+    if (this.buffered >= this.batchSize && !this.kickScheduled && !this.flushing) {
+      this.kickScheduled = true;
+      setImmediate(() => {
+        this.kickScheduled = false;
+        this.kick();
+      });
+    }
     return true;
   }
 
