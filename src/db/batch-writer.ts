@@ -76,6 +76,15 @@ export class BatchWriter<T> {
     return this.writtenTotal;
   }
 
+  /** The first row not yet written that matches (O(buffered): for rare look-ups, not per request). */
+  findPending(match: (row: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const row = this.buffer[i]!;
+      if (match(row)) return row;
+    }
+    return undefined;
+  }
+
   /**
    * Accepts a row for writing. Synchronous, never throws, never waits for the database.
    * @returns false when the row was dropped (buffer full, or the writer is closed).
