@@ -48,6 +48,8 @@ const schema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   STACK_START_TIMEOUT_SECONDS: positive(180),
+  ICECREAM_API_URL: optionalText,
+  ICECREAM_API_KEY: optionalText,
 });
 
 /** Every environment variable the product reads. */
@@ -93,6 +95,8 @@ export interface Config {
     metricsHost: string;
     metricsPort: number;
   };
+  /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
+  client: { apiUrl: string; apiKey: string | undefined };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
@@ -175,6 +179,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxHorizon: e.FORECAST_MAX_HORIZON,
       metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
+    },
+    client: {
+      apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
+      apiKey: e.ICECREAM_API_KEY,
     },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,

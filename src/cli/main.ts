@@ -4,6 +4,7 @@ import { registerEvaluate } from './evaluate';
 import { registerRegistry } from './registry';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
+import { registerSimulate } from './simulate';
 import { registerStack } from './stack';
 import { registerSteps } from './steps';
 
@@ -17,6 +18,7 @@ registerSteps(program);
 registerEvaluate(program);
 registerRegistry(program);
 registerSchedule(program);
+registerSimulate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,6 +5,7 @@ import { HttpError, errorHandler } from './errors';
 import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
 import { openApiDocument } from './openapi';
+import { dashboardRoutes } from './routes/dashboard';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
 import type { Gate, RouteSpec } from './routes/types';
@@ -39,6 +40,7 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
       metrics: deps.metrics,
       maxBatch: deps.limits.maxBatch,
     }),
+    ...dashboardRoutes(),
     ...(deps.routes ?? []),
   ];
   let document: unknown;
