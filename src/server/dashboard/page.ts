@@ -20,7 +20,7 @@ header h1 { font-size:17px; margin:0 12px 0 0; }
 #status { color:var(--muted); }
 #status.bad { color:#b42318; }
 form { display:flex; gap:6px; margin-left:auto; }
-input { font:inherit; padding:4px 8px; border:1px solid var(--line); border-radius:6px; width:220px; }
+input { font:inherit; padding:4px 8px; border:1px solid var(--line); border-radius:6px; width:280px; }
 button { font:inherit; padding:4px 10px; border:1px solid #c9ced8; border-radius:6px; background:#fff; cursor:pointer; }
 main { display:grid; grid-template-columns:repeat(auto-fit, minmax(420px, 1fr)); gap:14px; padding:14px 20px; }
 section { background:#fff; border:1px solid var(--line); border-radius:10px; padding:10px 14px; min-width:0; }
@@ -28,6 +28,7 @@ section.wide { grid-column:1 / -1; }
 h2 { font-size:14px; margin:0 0 6px; }
 .note { color:var(--muted); font-size:12px; margin:4px 0 0; }
 svg { width:100%; height:auto; display:block; }
+section.wide svg { max-width:640px; }
 svg text { font-size:11px; fill:var(--muted); }
 table { width:100%; border-collapse:collapse; font-size:12.5px; }
 th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
@@ -46,7 +47,6 @@ const script = String.raw`
   var COLORS = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#dc2626', '#0891b2'];
   var SVGNS = 'http://www.w3.org/2000/svg';
   var rate = [], p99 = [], mae = {};
-  var lastCounts = null;
   var timer = null;
 
   // a key in the fragment (#key=...) is stored, then removed from the address bar and history
@@ -83,7 +83,7 @@ const script = String.raw`
   }
 
   // ---- charts -------------------------------------------------------------------------------
-  var W = 460, H = 200, L = 48, R = 12, T = 12, B = 26;
+  var W = 460, H = 210, L = 48, R = 12, T = 26, B = 26;
   function niceMax(v) {
     if (!(v > 0)) return 1;
     var p = Math.pow(10, Math.floor(Math.log10(v)));
@@ -138,8 +138,8 @@ const script = String.raw`
   function legend(svg, items) {
     var lx = L + 4;
     items.forEach(function (it) {
-      svg.appendChild(el('rect', { x: lx, y: T, width: 10, height: 10, fill: it.color }));
-      var t = el('text', { x: lx + 14, y: T + 9 }, it.name);
+      svg.appendChild(el('rect', { x: lx, y: 3, width: 10, height: 10, fill: it.color }));
+      var t = el('text', { x: lx + 14, y: 12 }, it.name);
       svg.appendChild(t);
       lx += 24 + it.name.length * 6.2;
     });
@@ -193,15 +193,14 @@ const script = String.raw`
       bars.push({ label: 'production v' + tr.production_version + ' (set)', value: 1 - share, color: COLORS[0], note: fmt((1 - share) * 100, 0) + '%' });
       bars.push({ label: (tr.canary_version ? 'canary v' + tr.canary_version : 'canary') + ' (set)', value: share, color: COLORS[1], note: fmt(share * 100, 0) + '%' });
     }
-    if (counts && lastCounts) {
-      var d = {}, total = 0;
-      Object.keys(counts).forEach(function (k) { d[k] = Math.max(0, counts[k] - (lastCounts[k] || 0)); total += d[k]; });
+    if (counts) {
+      var total = 0;
+      Object.keys(counts).forEach(function (k) { total += counts[k]; });
       if (total > 0)
-        Object.keys(d).sort().forEach(function (k, i) {
-          bars.push({ label: k + ' (seen)', value: d[k] / total, color: COLORS[(i + 2) % COLORS.length], note: fmt((d[k] / total) * 100, 0) + '% of ' + total });
+        Object.keys(counts).sort().forEach(function (k, i) {
+          bars.push({ label: k + ' (served)', value: counts[k] / total, color: COLORS[(i + 2) % COLORS.length], note: fmt((counts[k] / total) * 100, 0) + '% of ' + total });
         });
     }
-    if (counts) lastCounts = counts;
     barChart($('chart-traffic'), bars, 1);
     $('traffic-note').textContent = tr ? 'mode ' + tr.mode + (tr.canary_version ? ', canary v' + tr.canary_version : ', no canary') : '';
   }
@@ -304,7 +303,7 @@ const body = `<header>
   <section><h2>Request rate</h2><svg id="chart-rate" role="img" aria-label="Requests per second"></svg><p class="note" id="req-note"></p></section>
   <section><h2>p99 latency</h2><svg id="chart-latency" role="img" aria-label="p99 latency in milliseconds"></svg></section>
   <section><h2>Live MAE per version (dashed: holdout MAE)</h2><svg id="chart-mae" role="img" aria-label="Live MAE per model version"></svg><p class="note" id="mae-note"></p></section>
-  <section><h2>Traffic split</h2><svg id="chart-traffic" role="img" aria-label="Traffic split"></svg><p class="note" id="traffic-note"></p><p class="note">Canary analysis: <span class="decision" id="canary"></span></p></section>
+  <section><h2>Traffic split (set, and rows served since the service started)</h2><svg id="chart-traffic" role="img" aria-label="Traffic split"></svg><p class="note" id="traffic-note"></p><p class="note">Canary analysis: <span class="decision" id="canary"></span></p></section>
   <section class="wide"><h2>Drift (PSI per feature; dashed line: 0.2)</h2><svg id="chart-drift" role="img" aria-label="Drift per feature"></svg>
     <table><thead><tr><th>feature</th><th>statistic</th><th>value</th><th>p-value</th><th>PSI</th><th></th></tr></thead><tbody id="drift-rows"></tbody></table>
     <p class="note" id="drift-note"></p></section>
@@ -319,7 +318,7 @@ const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s).digest('
 export const dashboardPage = {
   html: `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
 <title>icecream — monitoring</title>
 <style>${style}</style></head>
 <body>
