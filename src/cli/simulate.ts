@@ -87,13 +87,13 @@ export function registerSimulate(program: Command): void {
       '--degrade-temp <deg-c>',
       'temperature shift from --degrade-at',
       number('--degrade-temp', () => true, 'a number'),
-      5,
+      3,
     )
     .option(
       '--degrade-sales <factor>',
       'factor on actual sales from --degrade-at',
       number('--degrade-sales', (n) => n >= 0, 'a non-negative number'),
-      0.6,
+      0.8,
     )
     .option('--url <url>', 'the API (default: ICECREAM_API_URL, or http://127.0.0.1:API_PORT)')
     .option(
