@@ -216,7 +216,9 @@ const script = String.raw`
 
     var lines = [], refs = [], notes = [];
     (mon.versions || []).forEach(function (v, i) {
-      var w = (v.live || [])[0];
+      // the first window with feedback in it (the windows come shortest first), else the first
+      var ws = v.live || [];
+      var w = ws.filter(function (x) { return x.n > 0; })[0] || ws[0];
       var key = 'v' + v.version + ' ' + v.arm;
       if (!mae[key]) mae[key] = [];
       push(mae[key], now, w ? w.mae : null);
@@ -250,7 +252,7 @@ const script = String.raw`
 
     var ab = $('audit-rows');
     ab.textContent = '';
-    (mon.audit || []).slice().reverse().forEach(function (a) {
+    (mon.audit || []).slice().sort(function (a, b) { return a.at < b.at ? 1 : a.at > b.at ? -1 : 0; }).forEach(function (a) {
       var tr = ab.insertRow();
       [a.at, a.by, a.action, a.alias, a.from === null || a.from === undefined ? '–' : 'v' + a.from, a.to === null || a.to === undefined ? '–' : 'v' + a.to, a.reason].forEach(function (c) {
         tr.insertCell().textContent = c === null || c === undefined ? '' : String(c);
