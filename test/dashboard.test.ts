@@ -265,9 +265,9 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
     await page.close();
   });
 
-  it('says the key was refused when the page has no key', async () => {
+  it('says the key was refused when the page has no key (also at /dashboard/)', async () => {
     const page = await context.newPage();
-    await page.goto(`${url}/dashboard`);
+    await page.goto(`${url}/dashboard/`);
     await page.locator('#status.bad').waitFor();
     expect(await page.locator('#status').textContent()).toContain('refused (HTTP 401)');
     await page.close();

@@ -178,7 +178,9 @@ const script = String.raw`
     return out;
   }
   function get(path) {
-    return fetch(new URL(path, location.href), { headers: headers(), cache: 'no-store' }).then(function (res) {
+    // relative to the folder the page is served from (works behind a path prefix, and at /dashboard/)
+    var base = location.origin + location.pathname.replace(/dashboard\/?$/, '');
+    return fetch(new URL(path, base), { headers: headers(), cache: 'no-store' }).then(function (res) {
       if (res.status === 401 || res.status === 403)
         throw new Error('the key was refused (HTTP ' + res.status + '): paste a key with the metrics or admin scope');
       if (!res.ok) throw new Error(path + ' answered HTTP ' + res.status);
