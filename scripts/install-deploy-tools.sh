@@ -50,10 +50,10 @@ if [ ! -f "$schemas/_definitions.json" ]; then
   echo "unpacking the Kubernetes $K8S_SCHEMA_VERSION JSON schemas from $K8S_VALIDATE_WHEEL"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" \
-    "kubernetes-validate==1.37.0" 2>/dev/null ||
-    .tools/venv/bin/python -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" \
-      "kubernetes-validate==1.37.0"
+  python=python3
+  [ -x .tools/venv/bin/python ] && python=.tools/venv/bin/python # the project's venv, if set up
+  "$python" -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" \
+    "kubernetes-validate==1.37.0"
   echo "$K8S_VALIDATE_SHA256  $tmp/$K8S_VALIDATE_WHEEL" | sha256sum -c --quiet -
   python3 - "$tmp/$K8S_VALIDATE_WHEEL" "$K8S_SCHEMA_VERSION" "$schemas" <<'PY'
 import json, os, sys, zipfile
@@ -71,4 +71,4 @@ with zipfile.ZipFile(wheel) as z:
 os.replace(dest + ".partial", dest)
 PY
 fi
-echo "deploy tools ready: $(ls "$bin" | tr '\n' ' ')"
+echo "deploy tools ready (.tools/go/bin, .tools/kubernetes-json-schema)"

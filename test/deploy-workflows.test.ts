@@ -20,14 +20,27 @@ const workflow = (name: string) => parse(fs.readFileSync(path.join(dir, name), '
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? []);
 const runs = (w: Workflow) => steps(w).flatMap((s) => (s.run ? [s.run] : []));
 
-describeWithTools('GitHub Actions workflows (actionlint)', ['actionlint'], (bin) => {
-  it('pass actionlint', () => {
-    const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
-    expect(files.length).toBe(3);
-    // no output and exit code 0 = no problem found
-    expect(runTool(bin.actionlint!, ['-no-color', ...files])).toBe('');
-  });
-});
+describeWithTools(
+  'GitHub Actions workflows and shell scripts',
+  ['actionlint', 'shellcheck'],
+  (bin) => {
+    it('pass actionlint (which runs shellcheck on their scripts)', () => {
+      const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+      expect(files.length).toBe(3);
+      // no output and exit code 0 = no problem found
+      expect(runTool(bin.actionlint!, ['-no-color', ...files])).toBe('');
+    });
+
+    it('has shell scripts that pass shellcheck', () => {
+      const scripts = [
+        '.ci/run',
+        'scripts/install-deploy-tools.sh',
+        'deploy/postgres/initdb.d/10-predictions.sh',
+      ];
+      expect(runTool(bin.shellcheck!, scripts)).toBe('');
+    });
+  },
+);
 
 describe('workflows', () => {
   it('check pull requests with typecheck, lint, format and npm test', () => {
