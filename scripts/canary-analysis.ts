@@ -204,7 +204,7 @@ export interface AnalysisOptions {
 
 /** Samples every interval over the window, judging each step; rolls back as soon as it must. */
 export async function analyse(o: AnalysisOptions): Promise<Decision> {
-  const fetchImpl = o.fetch ?? (fetch as Fetch);
+  const fetchImpl: Fetch = o.fetch ?? fetch;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const log = o.log ?? ((line: object) => console.log(JSON.stringify(line)));
   const failureLimit = o.failureLimit ?? 1;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the deployment checks need (test/deploy-*.test.ts); .ci/run calls it.
 # Each step is skipped when its result is already there, so a second run takes about a second.
-#   promtool, amtool   Debian packages prometheus, prometheus-alertmanager and the shell linter
-#   + the shell linter that actionlint runs on the workflows' scripts (only if missing; in
+#   promtool, amtool   Debian packages prometheus, prometheus-alertmanager, caddy (the proxy of
+#   caddy, + the shell the compose file: config validation and the failover test) and the shell
+#   linter             linter actionlint runs on the workflows' scripts (only if missing; in
 #                      containers Debian's policy-rc.d keeps the services from starting)
 #   kubeconform        Go module, into .tools/go/bin
 #   actionlint         Go module, into .tools/go/bin
@@ -25,12 +26,12 @@ K8S_VALIDATE_WHEEL=kubernetes_validate-1.37.0-py3-none-any.whl
 K8S_VALIDATE_SHA256=85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
 
 if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null ||
-  ! command -v shellcheck >/dev/null; then
-  echo "installing promtool, amtool, shellcheck (Debian: prometheus, prometheus-alertmanager, shellcheck)"
+  ! command -v shellcheck >/dev/null || ! command -v caddy >/dev/null; then
+  echo "installing Debian packages: prometheus prometheus-alertmanager caddy shellcheck"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    prometheus prometheus-alertmanager shellcheck >/dev/null
+    prometheus prometheus-alertmanager caddy shellcheck >/dev/null
 fi
 
 go_tool() { # name module version

@@ -12,15 +12,13 @@ interface Panel {
   datasource?: { uid: string };
   targets?: { expr: string }[];
 }
-const dashboards = fs
-  .readdirSync(path.join(grafana, 'dashboards'))
-  .map(
-    (f) =>
-      JSON.parse(fs.readFileSync(path.join(grafana, 'dashboards', f), 'utf8')) as {
-        uid: string;
-        panels: Panel[];
-      },
-  );
+const dashboards = fs.readdirSync(path.join(grafana, 'dashboards')).map(
+  (f) =>
+    JSON.parse(fs.readFileSync(path.join(grafana, 'dashboards', f), 'utf8')) as {
+      uid: string;
+      panels: Panel[];
+    },
+);
 const recorded = new Set(
   fs.readdirSync(path.join(projectRoot, 'deploy', 'prometheus', 'rules')).flatMap((f) =>
     (

@@ -58,9 +58,19 @@ export function describeWithTools(
 }
 
 /** Runs a tool; returns its output, or throws an error carrying its output (shown by vitest). */
-export function runTool(bin: string, args: readonly string[], cwd = projectRoot): string {
+export function runTool(
+  bin: string,
+  args: readonly string[],
+  cwd = projectRoot,
+  env: Record<string, string> = {},
+): string {
   try {
-    return execFileSync(bin, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(bin, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(
