@@ -41,8 +41,6 @@ const dockerfile = read('Dockerfile');
  * configVariables this list is redundant and can go.
  */
 const fromSiblingBranches = [
-  'METRICS_HOST',
-  'METRICS_PORT',
   'WORKER_METRICS_PORT',
   'DATABASE_URL',
   'AUTH_JWKS_URL',

@@ -50,8 +50,6 @@ type Deployment = K8sObject & {
 const knownVariables = new Set([
   ...configVariables,
   'TEMPORAL_API_KEY',
-  'METRICS_HOST',
-  'METRICS_PORT',
   'WORKER_METRICS_PORT',
   'DATABASE_URL',
 ]);
