@@ -42,7 +42,6 @@ const dockerfile = read('Dockerfile');
  */
 const fromSiblingBranches = [
   'WORKER_METRICS_PORT',
-  'DATABASE_URL',
   'AUTH_JWKS_URL',
   'AUTH_JWT_ISSUER',
   'AUTH_JWT_AUDIENCE',
