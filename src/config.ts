@@ -50,6 +50,10 @@ const schema = z.object({
   STACK_START_TIMEOUT_SECONDS: positive(180),
   ICECREAM_API_URL: optionalText,
   ICECREAM_API_KEY: optionalText,
+  // set by the image build (Dockerfile build args): the image has no .git to ask
+  ICECREAM_GIT_COMMIT: optionalText,
+  ICECREAM_PACKAGE_LOCK_SHA256: optionalText,
+  ICECREAM_PYTHON_TOOLS_LOCK_SHA256: optionalText,
 });
 
 /** Every environment variable the product reads. */
@@ -117,6 +121,29 @@ export const localDatabase = {
 function localDatabaseUrl(port: number): string {
   const { user, password, database } = localDatabase;
   return `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
+}
+
+/** What the image build recorded about its source (unset outside an image). */
+export interface BuildInfo {
+  gitCommit: string | undefined;
+  packageLockSha256: string | undefined;
+  pythonToolsLockSha256: string | undefined;
+}
+
+/**
+ * Reads only the build-time variables (ICECREAM_GIT_COMMIT and the lock hashes the Dockerfile
+ * sets from its build args). Never throws: a value that is not a usable string counts as unset.
+ */
+export function loadBuildInfo(env: Record<string, string | undefined> = process.env): BuildInfo {
+  const value = (key: string): string | undefined => {
+    const parsed = optionalText.safeParse(env[key]);
+    return parsed.success ? parsed.data : undefined;
+  };
+  return {
+    gitCommit: value('ICECREAM_GIT_COMMIT'),
+    packageLockSha256: value('ICECREAM_PACKAGE_LOCK_SHA256'),
+    pythonToolsLockSha256: value('ICECREAM_PYTHON_TOOLS_LOCK_SHA256'),
+  };
 }
 
 /** A configuration problem: lists every invalid variable at once. */
