@@ -162,11 +162,16 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Logs the run to MLflow and registers its model version (idempotent across retries). */
-    async registerModel(req: Omit<RunContext, 'workDir' | 'provenance'>) {
+    async registerModel(req: Omit<RunContext, 'workDir' | 'provenance' | 'columns'>) {
       return classify(async () =>
         recordTrainingRun(
           deps.mlflow,
-          { ...req, workDir: workDir(req), provenance: await deps.provenance() },
+          {
+            ...req,
+            columns: req.input.columns ?? deps.defaults.columns,
+            workDir: workDir(req),
+            provenance: await deps.provenance(),
+          },
           {
             experimentName: deps.experimentName,
             registeredModel: deps.registeredModel,
