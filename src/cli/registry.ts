@@ -2,6 +2,7 @@ import os from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config';
 import { mlflowClientFromConfig } from '../mlflow/from-config';
+import { publishModelCard, readModelCard } from '../pipeline/model-card-record';
 import { promoteToProduction } from '../pipeline/promotion-gate';
 import { describeRegistry, rollback } from '../pipeline/registry';
 
@@ -10,10 +11,26 @@ const actor = (by: string | undefined): string => by ?? `cli:${os.userInfo().use
 export function registerRegistry(program: Command): void {
   program
     .command('models')
-    .description('registered model versions, their metrics, the aliases and the promotion history')
+    .argument('[version]', "show this version's model card instead of the list")
+    .description(
+      "registered model versions, their metrics, the aliases and the promotion history; with VERSION, that version's model card",
+    )
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
+    .action(async (version: string | undefined, o: { json?: boolean }) => {
       const config = loadConfig();
+      if (version !== undefined) {
+        const r = await readModelCard(
+          mlflowClientFromConfig(config),
+          config.mlflow.registeredModel,
+          version,
+        );
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify(r.card, null, 2)}\n`
+            : `${r.markdown}${r.logged ? '' : '\n(not logged with the version yet: built now from its run)\n'}`,
+        );
+        return;
+      }
       const r = await describeRegistry(
         mlflowClientFromConfig(config),
         config.mlflow.registeredModel,
@@ -64,12 +81,13 @@ export function registerRegistry(program: Command): void {
       if (o.force && !o.reason?.trim())
         throw new InvalidArgumentError('--force needs --reason "why" (it goes into the history)');
       const config = loadConfig();
-      const r = await promoteToProduction(
-        mlflowClientFromConfig(config),
-        config.mlflow.registeredModel,
-        version,
-        { by: actor(o.by), reason: o.reason ?? 'manual promotion', force: o.force === true },
-      );
+      const mlflow = mlflowClientFromConfig(config);
+      const r = await promoteToProduction(mlflow, config.mlflow.registeredModel, version, {
+        by: actor(o.by),
+        reason: o.reason ?? 'manual promotion',
+        force: o.force === true,
+      });
+      if (r.changed) await publishModelCard(mlflow, config.mlflow.registeredModel, version);
       process.stdout.write(
         r.changed
           ? `production: ${r.from ? `v${r.from}` : 'none'} -> v${version}${r.forced ? ' (forced)' : ''}\n`
