@@ -53,7 +53,9 @@ export async function loadRunSummary(
   if (!runId) throw new RegistryActionError(`${name} v${version} was not registered from a run`);
   const [run, model] = await Promise.all([mlflow.getRun(runId), mlflow.getRegisteredModel(name)]);
   const params = Object.fromEntries((run.data?.params ?? []).map((p) => [p.key, p.value]));
-  const metrics = Object.fromEntries((run.data?.metrics ?? []).map((m) => [m.key, m.value]));
+  const metrics: Record<string, number> = Object.fromEntries(
+    (run.data?.metrics ?? []).map((m): [string, number] => [m.key ?? '', Number(m.value)]),
+  );
   const [config, forecaster, history, selection] = await Promise.all([
     optionalJson<Record<string, unknown>>(mlflow, runId, runInputArtifact),
     optionalJson<{ featureNames?: string[] }>(
