@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { defaultDvcRemote } from '../data/dvc-fetch';
 
 const run = promisify(execFile);
 
@@ -114,25 +115,6 @@ function temporalSdkVersion(projectRoot: string): string {
   }
 }
 
-/** The URL of the project's default DVC remote (`dvc config --list` resolves relative paths). */
-async function dvcRemote(projectRoot: string, dvc: string | undefined): Promise<string> {
-  if (!dvc) return 'unknown';
-  try {
-    const { stdout } = await run(dvc, ['config', '--list'], { cwd: projectRoot });
-    const entries = new Map(
-      stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
-    );
-    const name = entries.get('core.remote');
-    return (name && entries.get(`remote.${name}.url`)) ?? 'none';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /**
  * What code and environment produced a run, as MLflow tags: git commit, dirty flag and a digest
  * of the uncommitted changes, hashes of package-lock.json and the Python tools lock, the Node,
@@ -150,7 +132,9 @@ export async function collectProvenance(
     toolVersion(tools.dvc),
     toolVersion(tools.temporal),
     tools.mlflowVersion ? tools.mlflowVersion().catch(() => 'unknown') : Promise.resolve('unknown'),
-    dvcRemote(projectRoot, tools.dvc),
+    tools.dvc
+      ? defaultDvcRemote(tools.dvc, projectRoot).then((r) => r ?? 'none')
+      : Promise.resolve('unknown'),
   ]);
   return {
     'mlflow.source.type': 'JOB',
