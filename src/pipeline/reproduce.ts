@@ -30,6 +30,12 @@ import {
 } from './run-references';
 import { evaluateStep, splitStep, trainStep, validateStep } from './steps';
 
+/** Where reports go on the run: the verdict, and the latest what-if (`--seed`, `--data-dvc`). */
+export const reproduceArtifacts = {
+  report: 'reproduce/report.json',
+  whatIf: 'reproduce/what-if.json',
+} as const;
+
 /** The run to reproduce: by id, by registered version, or by alias. */
 export type ReproduceTarget = { runId: string } | { version: string } | { alias: string };
 
@@ -158,7 +164,8 @@ const equalMetric = (a: number, b: number) =>
 
 /**
  * Reproduces a run and (unless `record: false`) logs the report to it: tag `icecream.reproduced`
- * (`true` / `false`) and artifact `reproduce/report.json`.
+ * (`true` / `false`) and artifact `reproduce/report.json`; a what-if (another seed or dataset)
+ * only writes `reproduce/what-if.json`.
  * @throws ReproduceError for an unknown run or version, a run recorded before its references
  *   existed, another commit without `atHead`, data in no reachable remote. Nothing is written then.
  */
@@ -409,14 +416,15 @@ export async function reproduceRun(
       at: new Date().toISOString(),
     };
 
-    // 7. the result goes to the original run
+    // 7. the result goes to the original run; a what-if run is kept apart and sets no verdict
     if (options.record !== false) {
+      const whatIf = Object.keys(report.overrides).length > 0;
       await mlflow.uploadArtifact(
         runId,
-        'reproduce/report.json',
+        whatIf ? reproduceArtifacts.whatIf : reproduceArtifacts.report,
         `${JSON.stringify(report, null, 2)}\n`,
       );
-      await mlflow.setTag(runId, referenceTags.reproduced, String(report.reproduced));
+      if (!whatIf) await mlflow.setTag(runId, referenceTags.reproduced, String(report.reproduced));
     }
     return report;
   } finally {
