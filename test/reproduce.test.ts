@@ -53,26 +53,28 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
   /** ingest .. promote, as the workflow sequences them. */
   const train = async (acts: Activities, given: TrainingPipelineInput) => {
     const env = new MockActivityEnvironment();
+    const call = <A, R>(fn: (a: A) => Promise<R>, a: A): Promise<R> =>
+      env.run<[A], R, typeof fn>(fn, a);
     const work = { workflowId: `test-${randomUUID()}`, runId: randomUUID() };
-    const data = await env.run(acts.ingestDataset, given);
-    const valid = await env.run(acts.validateDataset, { ...work, data, columns: given.columns });
-    const split = await env.run(acts.splitDataset, {
+    const data = await call(acts.ingestDataset, given);
+    const valid = await call(acts.validateDataset, { ...work, data, columns: given.columns });
+    const split = await call(acts.splitDataset, {
       seriesFile: valid.seriesFile,
       holdout: given.holdout,
     });
-    const trained = await env.run(acts.trainModel, {
+    const trained = await call(acts.trainModel, {
       ...work,
       seriesFile: valid.seriesFile,
       split,
       input: given,
     });
-    const evaluation = await env.run(acts.evaluateModel, {
+    const evaluation = await call(acts.evaluateModel, {
       ...work,
       seriesFile: valid.seriesFile,
       split,
       modelFile: trained.modelFile,
     });
-    const registered = await env.run(acts.registerModel, {
+    const registered = await call(acts.registerModel, {
       ...work,
       input: given,
       data,
@@ -81,7 +83,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
       trained,
       evaluation,
     });
-    const promoted = await env.run(acts.promoteModel, {
+    const promoted = await call(acts.promoteModel, {
       ...work,
       registered,
       evaluation,
