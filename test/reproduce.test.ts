@@ -240,7 +240,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const lines = fs.readFileSync(stack.config.dataPath, 'utf8').split('\n');
     const row = lines.length - 3; // a holdout month
     const cells = lines[row]!.split(',');
-    const sales = cells.findIndex((c, i) => i > 0 && /^\d+(\.\d+)?$/.test(c));
+    const sales = lines[0]!.split(',').indexOf(japanColumns.target);
     cells[sales] = String(Number(cells[sales]) + 100);
     lines[row] = cells.join(',');
     fs.writeFileSync(csv, lines.join('\n'));
