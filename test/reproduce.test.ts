@@ -211,13 +211,13 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const { tags, artifacts } = await runState(first.registered.runId);
     expect(tags['icecream.reproduced']).toBe('true');
     expect(artifacts).toEqual(['reproduce/report.json']);
-  });
+  }, 120_000);
 
   it('reproduces through the CLI by version, printing "reproduced"', async () => {
     const { stdout } = await cli('reproduce', '--model', '1');
     expect(stdout).toContain('model      ');
     expect(stdout.trim().split('\n').at(-1)).toBe('reproduced');
-  });
+  }, 120_000);
 
   it('reports a changed seed as a configuration change at train', async () => {
     const report = await reproduce({ runId: first.registered.runId }, { seed: 8 });
@@ -231,7 +231,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const { tags, artifacts } = await runState(first.registered.runId);
     expect(tags['icecream.reproduced']).toBe('true');
     expect(artifacts.sort()).toEqual(['reproduce/report.json', 'reproduce/what-if.json']);
-  });
+  }, 120_000);
 
   let changedDvc: string;
   it('reports one changed data row (with a new .dvc file) as a data change at ingest', async () => {
@@ -260,7 +260,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
       actual: md5,
     });
     expect(report.metrics.some((m) => m.name === 'holdout_mae' && m.delta !== 0)).toBe(true);
-  });
+  }, 120_000);
 
   it('never promotes a run on unpinned data automatically, and cannot fetch its md5 from any remote', async () => {
     const second = await train(activitiesFor(projectRoot, createActivities), {
@@ -280,7 +280,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const { stdout } = await cli('diff', '1', '2', '--json');
     const diff = JSON.parse(stdout) as { data: { name: string; changed: boolean }[] };
     expect(diff.data.filter((f) => f.changed).map((f) => f.name)).toContain('md5');
-  });
+  }, 120_000);
 
   it('names what is missing for unknown runs and versions and for runs recorded before the references', async () => {
     const { experimentId } = await mlflow.ensureExperiment(stack.config.mlflow.experimentName);
@@ -302,7 +302,7 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const failed = await cli('reproduce', '--model', '99').catch((e: unknown) => e);
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toMatch(/has no version 99/);
-  });
+  }, 120_000);
 
   it('reports a changed engine file as a code change; its dirty-tree run needs promote --force', async () => {
     // a copy of this checkout's code in its own git repository, with one engine file changed

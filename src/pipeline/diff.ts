@@ -146,7 +146,9 @@ export function formatVersionDiff(d: VersionDiff): string {
     const same = fields.length - changed.length;
     out.push(
       '',
-      `${title}: ${changed.length ? `${changed.length} changed` : 'same'}${same ? `, ${same} same` : ''}`,
+      changed.length
+        ? `${title}: ${changed.length} changed${same ? `, ${same} same` : ''}`
+        : `${title}: same (${same} fields)`,
     );
     for (const f of changed) out.push(`  ${f.name.padEnd(22)} ${short(f.a)}  ->  ${short(f.b)}`);
     if (title === 'data') {

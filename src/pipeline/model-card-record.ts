@@ -58,7 +58,7 @@ export async function loadRunSummary(
   );
   const [config, forecaster, history, selection] = await Promise.all([
     optionalJson<Record<string, unknown>>(mlflow, runId, runInputArtifact),
-    optionalJson<{ featureNames?: string[] }>(
+    optionalJson<{ forecaster?: { featureNames?: string[] } }>(
       mlflow,
       runId,
       `${modelArtifactPath}/${bundleFiles.forecaster}`,
@@ -96,7 +96,7 @@ export async function loadRunSummary(
     tags: fromKeyValues(run.data?.tags),
     versionTags: fromKeyValues(mv.tags),
     config,
-    featureNames: forecaster?.featureNames ?? null,
+    featureNames: forecaster?.forecaster?.featureNames ?? null,
     training,
     errorAnalysis: selection?.errorAnalysis ?? null,
   };

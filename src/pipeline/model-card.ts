@@ -258,7 +258,6 @@ export function renderModelCard(c: ModelCard): string {
     '',
     `Prediction interval: nominal ${c.interval.nominal === null ? '?' : `${(c.interval.nominal * 100).toFixed(0)}%`}, empirical holdout coverage ${c.interval.empiricalHoldout === null ? '?' : `${(c.interval.empiricalHoldout * 100).toFixed(1)}%`}.`,
     '',
-    '',
     '## Where it errs',
   ];
   const ea = c.errorAnalysis;
