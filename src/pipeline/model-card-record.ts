@@ -8,9 +8,9 @@ import { MlflowNotFoundError } from '../mlflow/errors';
 import type { ModelVersion } from '../mlflow/types';
 import { fromKeyValues } from '../mlflow/validation';
 import type { ErrorAnalysis } from '../ml/analysis';
-import { bundleFiles } from './bundle';
+import { bundleFiles } from '../model-store/bundle';
 import { buildModelCard, renderModelCard, type ModelCard, type RunSummary } from './model-card';
-import { modelArtifactPath } from './record';
+import { modelArtifactPath } from '../model-store/publish';
 import { RegistryActionError } from './registry';
 import { runInputArtifact } from './run-references';
 

@@ -15,7 +15,7 @@ import type { MlflowClient } from '../mlflow/client';
 import { MlflowInvalidParameterError, MlflowNotFoundError } from '../mlflow/errors';
 import { fromKeyValues } from '../mlflow/validation';
 import type { Metrics } from '../ml';
-import { bundleFiles } from './bundle';
+import { bundleFiles } from '../model-store/bundle';
 import { codeState, collectProvenance, provenanceTags, type ProvenanceTools } from './provenance';
 import {
   canonicalJson,
