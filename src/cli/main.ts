@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerEvaluate } from './evaluate';
 import { registerRegistry } from './registry';
+import { registerReproduce } from './reproduce';
 import { registerRun } from './run';
 import { registerSchedule } from './schedule';
 import { registerSimulate } from './simulate';
@@ -19,6 +20,7 @@ registerEvaluate(program);
 registerRegistry(program);
 registerSchedule(program);
 registerSimulate(program);
+registerReproduce(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -23,7 +23,7 @@ describe('collectProvenance', () => {
       ICECREAM_PACKAGE_LOCK_SHA256: 'a'.repeat(64),
       ICECREAM_PYTHON_TOOLS_LOCK_SHA256: 'b'.repeat(64),
     });
-    const tags = await collectProvenance(folder(), 'test', build);
+    const tags = await collectProvenance(folder(), 'test', {}, build);
     expect(tags['mlflow.source.git.commit']).toBe('0123456789abcdef0123456789abcdef01234567');
     expect(tags['mlflow.source.git.dirty']).toBe('unknown');
     expect(tags['code.package_lock_sha256']).toBe('a'.repeat(64));
@@ -33,7 +33,7 @@ describe('collectProvenance', () => {
   it('prefers the hash of a lock file that is there over the build value', async () => {
     const dir = folder();
     fs.writeFileSync(path.join(dir, 'package-lock.json'), '{"lockfileVersion":3}\n');
-    const tags = await collectProvenance(dir, 'test', loadBuildInfo({}));
+    const tags = await collectProvenance(dir, 'test', {}, loadBuildInfo({}));
     expect(tags['code.package_lock_sha256']).toBe(
       createHash('sha256').update('{"lockfileVersion":3}\n').digest('hex'),
     );
