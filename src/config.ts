@@ -12,6 +12,45 @@ const positive = (fallback: number) =>
   z.preprocess(emptyAsUnset, z.coerce.number().positive().default(fallback));
 const text = (fallback: string) => z.preprocess(emptyAsUnset, z.string().min(1).default(fallback));
 const optionalText = z.preprocess(emptyAsUnset, z.string().min(1).optional());
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUnset,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
+/** Asymmetric JWT signature algorithms: never "none", never an HMAC (alg confusion). */
+export const jwtAlgorithmNames = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+const jwtAlgorithmList = z.preprocess(
+  emptyAsUnset,
+  z
+    .string()
+    .default('RS256,ES256')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .pipe(
+      z
+        .array(
+          z.enum(jwtAlgorithmNames, {
+            error: (i) =>
+              `${JSON.stringify(i.input)} is not an accepted algorithm (asymmetric only: ${jwtAlgorithmNames.join(', ')})`,
+          }),
+        )
+        .min(1),
+    ),
+);
 
 const schema = z.object({
   ICECREAM_LOCAL_DIR: text(path.join(projectRoot, '.local')),
@@ -54,6 +93,14 @@ const schema = z.object({
   ICECREAM_GIT_COMMIT: optionalText,
   ICECREAM_PACKAGE_LOCK_SHA256: optionalText,
   ICECREAM_PYTHON_TOOLS_LOCK_SHA256: optionalText,
+  AUTH_DISABLED: flag(false),
+  AUTH_KEYS_FILE: optionalText,
+  AUTH_JWKS_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  AUTH_JWT_ISSUER: optionalText,
+  AUTH_JWT_AUDIENCE: optionalText,
+  AUTH_JWT_ALGORITHMS: jwtAlgorithmList,
+  RATE_LIMIT_PER_SECOND: positive(1000),
+  RATE_LIMIT_BURST: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(2000)),
 });
 
 /** Every environment variable the product reads. */
@@ -101,6 +148,23 @@ export interface Config {
   };
   /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
   client: { apiUrl: string; apiKey: string | undefined };
+  auth: {
+    /** AUTH_DISABLED=true: no credentials needed (local experiments only). */
+    disabled: boolean;
+    /** The API key file (hashed keys), shared by every API process on the host. */
+    keysFile: string;
+    /** OAuth2 bearer JWTs, when AUTH_JWKS_URL is set. */
+    jwt:
+      | {
+          jwksUrl: string;
+          issuer: string;
+          audience: string;
+          algorithms: (typeof jwtAlgorithmNames)[number][];
+        }
+      | undefined;
+    /** Token bucket per client, per process. */
+    rateLimit: { perSecond: number; burst: number };
+  };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
@@ -165,8 +229,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.AUTH_JWKS_URL && !(e.AUTH_JWT_ISSUER && e.AUTH_JWT_AUDIENCE)) {
+    throw new ConfigError(
+      [
+        !e.AUTH_JWT_ISSUER && 'AUTH_JWT_ISSUER: required when AUTH_JWKS_URL is set',
+        !e.AUTH_JWT_AUDIENCE && 'AUTH_JWT_AUDIENCE: required when AUTH_JWKS_URL is set',
+      ].filter((m): m is string => typeof m === 'string'),
+    );
+  }
+  const localDir = path.resolve(e.ICECREAM_LOCAL_DIR);
   return {
-    localDir: path.resolve(e.ICECREAM_LOCAL_DIR),
+    localDir,
     toolsDir: path.resolve(e.ICECREAM_TOOLS_DIR),
     python: e.PYTHON,
     dataPath: path.resolve(e.ICECREAM_DATA),
@@ -210,6 +283,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     client: {
       apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
       apiKey: e.ICECREAM_API_KEY,
+    },
+    auth: {
+      disabled: e.AUTH_DISABLED,
+      keysFile: path.resolve(e.AUTH_KEYS_FILE ?? path.join(localDir, 'api-keys.json')),
+      jwt:
+        e.AUTH_JWKS_URL && e.AUTH_JWT_ISSUER && e.AUTH_JWT_AUDIENCE
+          ? {
+              jwksUrl: e.AUTH_JWKS_URL,
+              issuer: e.AUTH_JWT_ISSUER,
+              audience: e.AUTH_JWT_AUDIENCE,
+              algorithms: e.AUTH_JWT_ALGORITHMS,
+            }
+          : undefined,
+      rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,

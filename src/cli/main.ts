@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerEvaluate } from './evaluate';
+import { registerKeys } from './keys';
 import { registerRegistry } from './registry';
 import { registerReproduce } from './reproduce';
 import { registerRun } from './run';
@@ -21,6 +22,7 @@ registerRegistry(program);
 registerSchedule(program);
 registerSimulate(program);
 registerReproduce(program);
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -9,6 +9,7 @@ import type {
   TrainingPipelineInput,
   TrainingPipelineResult,
 } from '../pipeline/types';
+import { FileKeyStore, scopes } from '../server/auth';
 import { serveApi } from '../server/cluster';
 import { openGate } from '../server/routes/types';
 import { startServer } from '../server/server';
@@ -87,13 +88,55 @@ async function prepareData(config: Config): Promise<void> {
   say(`dataset ${ref.path} (md5 ${ref.md5}, pinned by ${ref.dvcFile})`);
 }
 
-/** The curl example printed by `start`: a prediction for next month at 28 deg C. */
-export function curlExample(apiUrl: string): string {
+/**
+ * The curl example printed by `start`: a prediction for next month at 28 deg C, with the API key
+ * (or a shell variable holding it) when authentication is on.
+ */
+export function curlExample(apiUrl: string, apiKey?: string): string {
   const d = new Date();
   const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))
     .toISOString()
     .slice(0, 10);
-  return `curl -s -X POST ${apiUrl}/v1/predict -H 'content-type: application/json' -d '{"date":"${next}","temperature":28.5}'`;
+  const auth = apiKey === undefined ? '' : ` -H "Authorization: Bearer ${apiKey}"`;
+  return `curl -s -X POST ${apiUrl}/v1/predict${auth} -H 'content-type: application/json' -d '{"date":"${next}","temperature":28.5}'`;
+}
+
+/**
+ * How `start` tells the user to authenticate: on the first run it creates a key named `local`
+ * with every scope (stored hashed) and returns it to be printed once; later runs only say that
+ * keys exist and how to make another.
+ */
+export async function localAccess(
+  config: Config,
+): Promise<{ lines: string[]; curlKey: string | undefined }> {
+  if (config.auth.disabled) {
+    return { lines: ['Auth         off (AUTH_DISABLED=true): no key needed'], curlKey: undefined };
+  }
+  const store = new FileKeyStore(config.auth.keysFile);
+  try {
+    const active = (await store.list()).filter((k) => k.revokedAt === null);
+    if (active.length === 0) {
+      const { key } = await store.create({ name: 'local', scopes });
+      return {
+        lines: [
+          `API key      ${key}`,
+          `             (new, named "local", scopes ${scopes.join(',')}; shown only this once,`,
+          `             kept as a salted hash in ${config.auth.keysFile})`,
+        ],
+        curlKey: key,
+      };
+    }
+    return {
+      lines: [
+        `API keys     ${active.map((k) => k.name).join(', ')} in ${config.auth.keysFile} (shown only when created)`,
+        `             a new one: npx icecream keys create --name me --scopes predict`,
+        '             then: export ICECREAM_API_KEY=<the key>',
+      ],
+      curlKey: '$ICECREAM_API_KEY',
+    };
+  } finally {
+    await store.close();
+  }
 }
 
 export function registerRun(program: Command): void {
@@ -196,6 +239,7 @@ export function registerRun(program: Command): void {
           progressPrinter(),
         );
         say(summary(result));
+        const access = await localAccess(config);
         server = await startServer(config, log, { gate: () => openGate });
         const t = config.temporal;
         process.stdout.write(
@@ -204,9 +248,10 @@ export function registerRun(program: Command): void {
             `Temporal UI  http://127.0.0.1:${t.uiPort}/namespaces/${t.namespace}/workflows/${workflowId}`,
             `MLflow UI    ${config.mlflow.trackingUri}/#/models/${config.mlflow.registeredModel}`,
             `API          ${server.url}  (model ${config.mlflow.registeredModel} v${server.models.current?.version ?? '?'})`,
+            ...access.lines,
             '',
             'Try it:',
-            `  ${curlExample(server.url)}`,
+            `  ${curlExample(server.url, access.curlKey)}`,
             '',
             'Ctrl-C stops the server, the worker and the services this command started.',
             '',

@@ -1,0 +1,53 @@
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { FileKeyStore, type KeyStore } from './api-keys';
+import type { AuthFailureReason } from './errors';
+import { createJwtVerifier } from './jwt';
+import { createAuth, type Auth } from './middleware';
+import { RateLimiter } from './rate-limit';
+
+export { AuthError, authFailureReasons, type AuthFailureReason } from './errors';
+export {
+  FileKeyStore,
+  KeyStoreError,
+  apiKeyPrefix,
+  type ApiKeyInfo,
+  type KeyStore,
+} from './api-keys';
+export {
+  createAuth,
+  defaultOpenPaths,
+  type Auth,
+  type AuthOptions,
+  type Principal,
+} from './middleware';
+export { RateLimiter } from './rate-limit';
+export { parseScopes, scopes, type Scope } from './scopes';
+export { securityHeaders } from './security-headers';
+
+/**
+ * The API's authentication from the configuration: the key file, JWTs when AUTH_JWKS_URL is set,
+ * the per-client rate limit. Logs a warning when AUTH_DISABLED turns it all off.
+ * `close()` writes the batched last-used times.
+ */
+export function authFromConfig(
+  config: Config['auth'],
+  log: Logger,
+  onFailure?: (reason: AuthFailureReason) => void,
+): Auth & { keys: KeyStore; close: () => Promise<void> } {
+  const keys = new FileKeyStore(config.keysFile);
+  if (config.disabled) {
+    log.warn(
+      {},
+      'AUTH_DISABLED=true: the API answers without credentials; use this for local experiments only',
+    );
+  }
+  const auth = createAuth({
+    keys,
+    jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
+    rateLimiter: new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst),
+    disabled: config.disabled,
+    ...(onFailure ? { onFailure } : {}),
+  });
+  return { ...auth, keys, close: () => keys.close() };
+}
