@@ -47,10 +47,9 @@ const bearer = /^Bearer +([^\s]+) *$/i;
 
 const unauthenticated = (reason: AuthFailureReason, message: string): AuthError =>
   new AuthError(401, authErrorCodes.unauthenticated, reason, message, {
-    'WWW-Authenticate': bearerChallenge(
-      reason === 'missing' ? undefined : 'invalid_token',
-      message,
-    ),
+    // RFC 6750 section 3.1: no error information when the request had no credentials
+    'WWW-Authenticate':
+      reason === 'missing' ? bearerChallenge() : bearerChallenge('invalid_token', message),
   });
 
 const missing = unauthenticated(
