@@ -144,10 +144,8 @@ describe('API keys on the prediction API', () => {
     const r = await call(url, {});
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe('Bearer realm="icecream"');
-    expect(r.error).toMatchObject({
-      code: 'unauthenticated',
-      message: expect.stringMatching(/authentication required/),
-    });
+    expect(r.error?.code).toBe('unauthenticated');
+    expect(r.error?.message).toMatch(/authentication required/);
     expect(r.error?.request_id).toBeTruthy();
     expect(await failureCount('missing')).toBe(before + 1);
   });
@@ -186,10 +184,8 @@ describe('API keys on the prediction API', () => {
     expect(r.headers.get('www-authenticate')).toMatch(
       /^Bearer realm="icecream", error="invalid_token", error_description="/,
     );
-    expect(r.error).toMatchObject({
-      code: 'unauthenticated',
-      message: expect.stringMatching(message),
-    });
+    expect(r.error?.code).toBe('unauthenticated');
+    expect(r.error?.message).toMatch(message);
     expect(await failureCount(reason)).toBe(before + 1);
   });
 
@@ -298,10 +294,8 @@ describe('OAuth2 bearer JWTs checked against a JWKS', () => {
       const r = await call(url, bearer(await token()));
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
-      expect(r.error).toMatchObject({
-        code: 'unauthenticated',
-        message: expect.stringMatching(message),
-      });
+      expect(r.error?.code).toBe('unauthenticated');
+      expect(r.error?.message).toMatch(message);
       expect(await failureCount(reason)).toBe(before + 1);
     },
   );
@@ -356,10 +350,8 @@ describe('rate limit, disabled auth and logs', () => {
     const r = await call(limited, bearer(keyAll));
     expect(r.status).toBe(429);
     expect(r.headers.get('retry-after')).toMatch(/^[1-5]$/);
-    expect(r.error).toMatchObject({
-      code: 'rate_limited',
-      message: expect.stringMatching(/limit 0\.2\/s, burst 2/),
-    });
+    expect(r.error?.code).toBe('rate_limited');
+    expect(r.error?.message).toMatch(/limit 0\.2\/s, burst 2/);
     // another client has its own bucket
     expect((await call(limited, bearer(await issuer.sign()))).status).not.toBe(429);
     expect(await failureCount('rate_limited')).toBe(2);
