@@ -50,4 +50,49 @@ describe('loadConfig', () => {
       external: true,
     });
   });
+
+  it('turns authentication on by default, with the key file under the local folder', () => {
+    const c = loadConfig({ ICECREAM_LOCAL_DIR: '/tmp/icecream-local' });
+    expect(c.auth).toEqual({
+      disabled: false,
+      keysFile: '/tmp/icecream-local/api-keys.json',
+      jwt: undefined,
+      rateLimit: { perSecond: 1000, burst: 2000 },
+    });
+    expect(loadConfig({ AUTH_DISABLED: 'true' }).auth.disabled).toBe(true);
+  });
+
+  it('turns JWTs on with AUTH_JWKS_URL, and then needs the issuer and the audience', () => {
+    const jwt = {
+      AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      AUTH_JWT_ISSUER: 'https://idp.example.com/',
+      AUTH_JWT_AUDIENCE: 'icecream-api',
+    };
+    expect(loadConfig(jwt).auth.jwt).toEqual({
+      jwksUrl: jwt.AUTH_JWKS_URL,
+      issuer: jwt.AUTH_JWT_ISSUER,
+      audience: jwt.AUTH_JWT_AUDIENCE,
+      algorithms: ['RS256', 'ES256'],
+    });
+    expect(() => loadConfig({ AUTH_JWKS_URL: jwt.AUTH_JWKS_URL })).toThrow(
+      /AUTH_JWT_ISSUER: required when AUTH_JWKS_URL is set\n\s+AUTH_JWT_AUDIENCE: required/,
+    );
+  });
+
+  it('accepts asymmetric JWT algorithms only, never none or an HMAC', () => {
+    expect(loadConfig({ AUTH_JWT_ALGORITHMS: 'ES256, PS256' }).auth.jwt).toBeUndefined();
+    for (const alg of ['none', 'HS256', 'RS256,none']) {
+      expect(() => loadConfig({ AUTH_JWT_ALGORITHMS: alg })).toThrow(
+        /AUTH_JWT_ALGORITHMS.*is not an accepted algorithm \(asymmetric only/,
+      );
+    }
+  });
+
+  it('names bad auth and rate-limit values', () => {
+    expect(() =>
+      loadConfig({ AUTH_DISABLED: 'maybe', RATE_LIMIT_PER_SECOND: '-1', AUTH_JWKS_URL: 'ftp://x' }),
+    ).toThrow(
+      /AUTH_DISABLED: must be true or false[\s\S]*AUTH_JWKS_URL[\s\S]*RATE_LIMIT_PER_SECOND/,
+    );
+  });
 });
