@@ -14,7 +14,7 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export interface ApiKeyInfo {
   id: string;
   name: string;
-  scopes: Scope[];
+  scopes: readonly Scope[];
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -106,13 +106,18 @@ export interface FileKeyStoreOptions {
  */
 export class FileKeyStore implements KeyStore {
   private records = new Map<string, KeyRecord>();
+  /** The answer for each valid key, built once per read of the file (no allocation per request). */
+  private accepted = new Map<string, KeyVerdict & { ok: true }>();
+  /** keyed hash of a presented key -> its id, for keys verified before */
   private readonly verified = new Map<string, string>();
   private readonly pepper = randomBytes(32).toString('base64url');
   private signature = '';
   private checkedAt = -Infinity;
-  private readonly pending = new Map<string, string>();
+  /** key id -> last use (epoch ms), written in batches */
+  private readonly pending = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
+  private readonly nowMs: () => number;
   private readonly flushIntervalMs: number;
   private readonly reloadIntervalMs: number;
 
@@ -120,7 +125,9 @@ export class FileKeyStore implements KeyStore {
     readonly file: string,
     options: FileKeyStoreOptions = {},
   ) {
-    this.now = options.now ?? (() => new Date());
+    const now = options.now;
+    this.now = now ?? (() => new Date());
+    this.nowMs = now ? () => now().getTime() : Date.now;
     this.flushIntervalMs = options.flushIntervalMs ?? 10_000;
     this.reloadIntervalMs = options.reloadIntervalMs ?? 1000;
     this.reload();
@@ -130,8 +137,8 @@ export class FileKeyStore implements KeyStore {
     this.maybeReload();
     const cacheKey = hash('sha256', this.pepper + presented, 'base64url');
     const cachedId = this.verified.get(cacheKey);
-    const cached = cachedId === undefined ? undefined : this.records.get(cachedId);
-    if (cached && cached.revokedAt === null) return { ok: true, key: infoOf(cached) };
+    const cached = cachedId === undefined ? undefined : this.accepted.get(cachedId);
+    if (cached) return cached;
 
     const m = keyPattern.exec(presented);
     if (!m) return { ok: false, reason: 'malformed' };
@@ -145,11 +152,11 @@ export class FileKeyStore implements KeyStore {
     if (record.revokedAt !== null) return { ok: false, reason: 'revoked', name: record.name };
     if (this.verified.size >= 10_000) this.verified.clear();
     this.verified.set(cacheKey, record.id);
-    return { ok: true, key: infoOf(record) };
+    return this.accepted.get(record.id)!;
   }
 
   touch(id: string): void {
-    this.pending.set(id, this.now().toISOString());
+    this.pending.set(id, this.nowMs());
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
       this.flush().catch(() => undefined); // retried with the next use; never fails a request
@@ -164,7 +171,8 @@ export class FileKeyStore implements KeyStore {
     try {
       await this.mutate((file) => {
         for (const r of file.keys) {
-          const usedAt = batch.get(r.id);
+          const ms = batch.get(r.id);
+          const usedAt = ms === undefined ? undefined : new Date(ms).toISOString();
           if (usedAt && (r.lastUsedAt === null || r.lastUsedAt < usedAt)) r.lastUsedAt = usedAt;
         }
       });
@@ -263,6 +271,11 @@ export class FileKeyStore implements KeyStore {
 
   private replace(records: Map<string, KeyRecord>, signature: string): void {
     this.records = records;
+    this.accepted = new Map(
+      [...records.values()]
+        .filter((r) => r.revokedAt === null)
+        .map((r) => [r.id, Object.freeze({ ok: true as const, key: Object.freeze(infoOf(r)) })]),
+    );
     this.signature = signature;
     this.verified.clear();
   }

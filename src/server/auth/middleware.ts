@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { apiKeyPrefix, type KeyStore } from './api-keys';
+import { apiKeyPrefix, type ApiKeyInfo, type KeyStore } from './api-keys';
 import { AuthError, authErrorCodes, bearerChallenge, type AuthFailureReason } from './errors';
 import type { JwtVerifier } from './jwt';
 import type { RateLimiter } from './rate-limit';
@@ -102,6 +102,16 @@ const keyMessages = {
 export function createAuth(o: AuthOptions): Auth {
   const open: ReadonlySet<string> = new Set(o.openPaths ?? defaultOpenPaths);
   const everyScope: readonly Scope[] = [...scopes];
+  // one principal per verified key (the store hands out the same object until the file changes)
+  const keyPrincipals = new WeakMap<ApiKeyInfo, Principal>();
+  const principalOf = (key: ApiKeyInfo): Principal => {
+    let p = keyPrincipals.get(key);
+    if (!p) {
+      p = Object.freeze({ id: `key:${key.name}`, kind: 'key' as const, scopes: key.scopes });
+      keyPrincipals.set(key, p);
+    }
+    return p;
+  };
 
   const fail = (res: Response, next: NextFunction, err: AuthError): void => {
     o.onFailure?.(err.reason);
@@ -153,7 +163,7 @@ export function createAuth(o: AuthOptions): Auth {
         return;
       }
       o.keys.touch(verdict.key.id);
-      admit({ id: `key:${verdict.key.name}`, kind: 'key', scopes: verdict.key.scopes }, res, next);
+      admit(principalOf(verdict.key), res, next);
       return;
     }
     if (!jwtShape.test(credential)) {
