@@ -41,6 +41,18 @@ export function authFromConfig(
       {},
       'AUTH_DISABLED=true: the API answers without credentials; use this for local experiments only',
     );
+  } else if (!config.jwt) {
+    keys.list().then(
+      (all) => {
+        if (!all.some((k) => k.revokedAt === null)) {
+          log.warn(
+            { keysFile: config.keysFile },
+            'no active API key and no JWKS: every request but the probes will get 401; create a key with `icecream keys create --name NAME --scopes predict`',
+          );
+        }
+      },
+      () => undefined, // the constructor has read the file already; a later read error shows per request
+    );
   }
   const auth = createAuth({
     keys,
