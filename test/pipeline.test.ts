@@ -11,7 +11,7 @@ import { stackDown, stackUp } from '../src/stack/stack';
 import { createLogger } from '../src/logger';
 import { runTrainingPipeline } from '../src/pipeline/start';
 import type { TrainingPipelineResult } from '../src/pipeline/types';
-import { openGate } from '../src/server/routes/types';
+import { FileKeyStore, gateFromConfig } from '../src/server/auth';
 import { startServer } from '../src/server/server';
 import { createPipelineWorker, installTemporalLogging } from '../src/worker/worker';
 import { locateTool } from './helpers/deploy-tools';
@@ -190,13 +190,19 @@ describe('training pipeline end to end', () => {
   });
 
   it('serves a prediction from the production model over HTTP', async () => {
-    const server = await startServer(stack.config, createLogger('silent'), {
-      gate: () => openGate,
+    const keys = new FileKeyStore(stack.config.auth.keysFile);
+    const { key } = await keys.create({ name: 'pipeline-test', scopes: ['predict'] });
+    await keys.close();
+    const log = createLogger('silent');
+    const server = await startServer(stack.config, log, {
+      gate: gateFromConfig(stack.config.auth, log),
     });
     try {
+      const anonymous = await fetch(`${server.url}/v1/predict`, { method: 'POST' });
+      expect(anonymous.status).toBe(401);
       const ok = await fetch(`${server.url}/v1/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
         body: JSON.stringify({ date: '2019-07-01', temperature: 31 }),
       });
       expect(ok.status).toBe(200);
@@ -211,7 +217,7 @@ describe('training pipeline end to end', () => {
 
       const bad = await fetch(`${server.url}/v1/predict`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
         body: JSON.stringify({ date: '2019-07-01', temperature: 'hot' }),
       });
       expect(bad.status).toBe(400);
