@@ -1,16 +1,10 @@
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../src/logger';
-import { fitForecaster } from '../src/ml';
-import { syntheticSeries } from '../src/ml/testing';
-import { createApp } from '../src/server/app';
 import {
   FileKeyStore,
   RateLimiter,
@@ -19,45 +13,30 @@ import {
   type AuthFailureReason,
 } from '../src/server/auth';
 import { createJwtVerifier } from '../src/server/auth/jwt';
-import { ModelHolder, type ServingModel } from '../src/server/model-holder';
+import type { Metrics } from '../src/server/metrics';
 import { freePort } from '../src/stack/processes';
+import { listenApi } from './helpers/api';
 import { startTestIssuer, type TestIssuer } from './helpers/jwks';
 
-const series = syntheticSeries(60);
-const model: ServingModel = {
-  name: 'ice-cream-sales',
-  version: '4',
-  forecaster: fitForecaster(series, {
-    family: 'ridge',
-    params: { alpha: 1 },
-    seed: 1,
-    coverage: 0.9,
-  }),
-  history: series,
-  digest: 'd',
-  loadedAt: '2026-01-01T00:00:00Z',
-};
 const body = JSON.stringify({ date: '2015-01-01', temperature: 20 });
 
-interface Running {
-  url: string;
-  server: Server;
-}
-const running: Running[] = [];
-async function serve(options: Partial<AuthOptions> | undefined, log: Logger): Promise<string> {
-  const holder = new ModelHolder(() => Promise.resolve(model), log);
-  await holder.refresh();
-  const app = createApp({
-    models: holder,
+const closers: (() => Promise<void>)[] = [];
+/** The real app behind createAuth(options), refusals counted in its metrics. */
+async function serve(
+  options: Partial<AuthOptions>,
+  log: Logger,
+): Promise<{ url: string; metrics: Metrics }> {
+  const api = await listenApi(
+    (metrics) =>
+      createAuth({
+        keys,
+        onFailure: (reason) => metrics.authFailures.inc({ reason }),
+        ...options,
+      }),
     log,
-    ...(options ? { auth: createAuth({ keys, ...options }) } : {}),
-  });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  running.push({ url, server });
-  return url;
+  );
+  closers.push(api.close);
+  return api;
 }
 
 interface Answer {
@@ -87,15 +66,11 @@ let keyAll: string;
 let keyMetrics: string;
 let keyRevoked: string;
 let url: string;
+let metrics: Metrics;
 const logLines: string[] = [];
-const failures = new Counter({
-  name: 'icecream_auth_failures_total',
-  help: 'requests refused by authentication, authorisation or the rate limit',
-  labelNames: ['reason'],
-  registers: [new Registry()],
-});
-const failureCount = async (reason: AuthFailureReason): Promise<number> =>
-  (await failures.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+/** icecream_auth_failures_total{reason} of an app (the main one by default). */
+const failureCount = async (reason: AuthFailureReason, m = metrics): Promise<number> =>
+  (await m.authFailures.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-auth-'));
@@ -112,7 +87,7 @@ beforeAll(async () => {
       done();
     },
   });
-  url = await serve(
+  ({ url, metrics } = await serve(
     {
       jwt: createJwtVerifier({
         jwksUrl: issuer.jwksUrl,
@@ -121,13 +96,12 @@ beforeAll(async () => {
         algorithms: ['RS256', 'ES256'],
       }),
       rateLimiter: new RateLimiter(10_000, 10_000),
-      onFailure: (reason) => failures.inc({ reason }),
     },
     pino({ level: 'debug' }, capture),
-  );
+  ));
 });
 afterAll(async () => {
-  await Promise.all(running.map((r) => new Promise((resolve) => r.server.close(resolve))));
+  await Promise.all(closers.map((close) => close()));
   await issuer.close();
   await keys.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -208,11 +182,24 @@ describe('API keys on the prediction API', () => {
     });
   });
 
-  it('keeps /healthz and /readyz open and every other path closed', async () => {
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
-    expect((await fetch(`${url}/v1/nothing-here`)).status).toBe(401);
-    expect((await fetch(`${url}/v1/nothing-here`, { headers: bearer(keyAll) })).status).toBe(404);
+  it('keeps the probes and the API document open, and each other route behind its scope', async () => {
+    for (const open of ['/healthz', '/readyz', '/openapi.json']) {
+      expect((await fetch(`${url}${open}`)).status, open).toBe(200);
+    }
+    expect((await fetch(`${url}/v1/model`)).status).toBe(401);
+    expect((await fetch(`${url}/v1/model`, { headers: bearer(keyAll) })).status).toBe(200);
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, { headers: bearer(keyMetrics) })).status).toBe(200);
+    const predictOnly = bearer(await issuer.sign({ scope: 'predict' }));
+    expect((await fetch(`${url}/metrics`, { headers: predictOnly })).status).toBe(403);
+    // MLflow's scoring route answers refusals in MLflow's error shape
+    const invocations = await fetch(`${url}/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"inputs":[[20]]}',
+    });
+    expect(invocations.status).toBe(401);
+    expect(await invocations.json()).toMatchObject({ error_code: 'PERMISSION_DENIED' });
   });
 
   it('sets the security headers on every answer, errors included', async () => {
@@ -312,12 +299,12 @@ describe('OAuth2 bearer JWTs checked against a JWKS', () => {
 
   it('refuses JWTs on a server without a JWKS, and answers 503 when the JWKS is down', async () => {
     const silent = createLogger('silent');
-    const keysOnly = await serve({}, silent);
+    const { url: keysOnly } = await serve({}, silent);
     const r = await call(keysOnly, bearer(await issuer.sign()));
     expect(r.status).toBe(401);
     expect(r.error?.message).toMatch(/API keys only/);
 
-    const down = await serve(
+    const { url: down } = await serve(
       {
         jwt: createJwtVerifier({
           jwksUrl: `http://127.0.0.1:${await freePort()}/jwks.json`,
@@ -337,11 +324,8 @@ describe('OAuth2 bearer JWTs checked against a JWKS', () => {
 
 describe('rate limit, disabled auth and logs', () => {
   it('answers 429 with an integer Retry-After once a client spends its burst', async () => {
-    const limited = await serve(
-      {
-        rateLimiter: new RateLimiter(0.2, 2),
-        onFailure: (reason) => failures.inc({ reason }),
-      },
+    const { url: limited, metrics: limitedMetrics } = await serve(
+      { rateLimiter: new RateLimiter(0.2, 2) },
       createLogger('silent'),
     );
     const statuses = [];
@@ -354,11 +338,11 @@ describe('rate limit, disabled auth and logs', () => {
     expect(r.error?.message).toMatch(/limit 0\.2\/s, burst 2/);
     // another client has its own bucket
     expect((await call(limited, bearer(await issuer.sign()))).status).not.toBe(429);
-    expect(await failureCount('rate_limited')).toBe(2);
+    expect(await failureCount('rate_limited', limitedMetrics)).toBe(2);
   });
 
   it('answers without credentials when auth is disabled', async () => {
-    const open = await serve({ disabled: true }, createLogger('silent'));
+    const { url: open } = await serve({ disabled: true }, createLogger('silent'));
     expect((await call(open, {})).status).toBe(200);
   });
 
@@ -379,7 +363,7 @@ describe('rate limit, disabled auth and logs', () => {
     });
     const requests = logLines.filter((l) => l.includes('"msg":"request"'));
     expect(requests.length).toBeGreaterThanOrEqual(7);
-    expect(logLines.join('\n')).toContain('"principal":"key:all"');
+    expect(logLines.join('\n')).toContain('"client":"key:all"');
     for (const secret of secrets) {
       expect(logLines.some((l) => l.includes(secret))).toBe(false);
       // nor a recognisable piece of one

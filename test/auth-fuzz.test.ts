@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import { fitForecaster } from '../src/ml';
-import { syntheticSeries } from '../src/ml/testing';
-import { createApp } from '../src/server/app';
 import { FileKeyStore, RateLimiter, createAuth } from '../src/server/auth';
 import { createJwtVerifier } from '../src/server/auth/jwt';
-import { ModelHolder } from '../src/server/model-holder';
+import { listenApi } from './helpers/api';
 import { startTestIssuer, type TestIssuer } from './helpers/jwks';
 
 const requests = 2000;
@@ -29,7 +25,7 @@ function random(s: number): () => number {
 let dir: string;
 let keys: FileKeyStore;
 let issuer: TestIssuer;
-let server: http.Server;
+let closeApi: () => Promise<void>;
 let port: number;
 let validKey: string;
 let validToken: string;
@@ -44,30 +40,8 @@ beforeAll(async () => {
   await keys.revoke('gone');
   issuer = await startTestIssuer();
   validToken = await issuer.sign();
-  const series = syntheticSeries(60);
-  const log = createLogger('silent');
-  const models = new ModelHolder(
-    () =>
-      Promise.resolve({
-        name: 'ice-cream-sales',
-        version: '1',
-        forecaster: fitForecaster(series, {
-          family: 'ridge',
-          params: { alpha: 1 },
-          seed: 1,
-          coverage: 0.9,
-        }),
-        history: series,
-        digest: 'd',
-        loadedAt: '2026-01-01T00:00:00Z',
-      }),
-    log,
-  );
-  await models.refresh();
-  const app = createApp({
-    models,
-    log,
-    auth: createAuth({
+  const api = await listenApi(
+    createAuth({
       keys,
       jwt: createJwtVerifier({
         jwksUrl: issuer.jwksUrl,
@@ -77,14 +51,13 @@ beforeAll(async () => {
       }),
       rateLimiter: new RateLimiter(1_000_000, 1_000_000),
     }),
-  });
-  server = await new Promise<http.Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  port = (server.address() as AddressInfo).port;
+    createLogger('silent'),
+  );
+  closeApi = api.close;
+  port = Number(new URL(api.url).port);
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await closeApi();
   await issuer.close();
   await keys.close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -179,17 +152,25 @@ function generator(rand: () => number): () => Record<string, string> {
   };
 }
 
+/** The routes behind a scope that answer in our error shape, taken in turn. */
+const routes = [
+  { method: 'POST', path: '/v1/predict' },
+  { method: 'GET', path: '/v1/model' },
+  { method: 'GET', path: '/metrics' },
+] as const;
+
 function post(
   agent: http.Agent,
   headers: Record<string, string>,
+  route: (typeof routes)[number] = routes[0],
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
         host: '127.0.0.1',
         port,
-        path: '/v1/predict',
-        method: 'POST',
+        path: route.path,
+        method: route.method,
         agent,
         headers: { 'content-type': 'application/json', ...headers },
       },
@@ -201,12 +182,12 @@ function post(
       },
     );
     req.on('error', reject);
-    req.end('{"date":"2015-01-01","temperature":20}');
+    req.end(route.method === 'POST' ? '{"date":"2015-01-01","temperature":20}' : undefined);
   });
 }
 
 describe('fuzzed credentials', () => {
-  it(`answers ${requests} random credential headers with a 2xx or a clear 4xx, never a 5xx`, async () => {
+  it(`answers ${requests} random credential headers on every scoped route with a 2xx or a clear 4xx, never a 5xx`, async () => {
     const next = generator(random(seed));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const statuses = new Map<number, number>();
@@ -214,7 +195,9 @@ describe('fuzzed credentials', () => {
     const headerSets = Array.from({ length: requests }, next);
     for (let i = 0; i < headerSets.length; i += 8) {
       const batch = headerSets.slice(i, i + 8);
-      const answers = await Promise.all(batch.map((h) => post(agent, h)));
+      const answers = await Promise.all(
+        batch.map((h, j) => post(agent, h, routes[(i + j) % routes.length])),
+      );
       answers.forEach(({ status, body }, j) => {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status >= 400) {

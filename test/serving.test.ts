@@ -15,6 +15,7 @@ import { writeBundle } from '../src/model-store/bundle';
 import { modelStoreFromConfig } from '../src/model-store/from-config';
 import { digestTag, publishBundle, type PublishResult } from '../src/model-store/publish';
 import type { ModelStore } from '../src/model-store/store';
+import { FileKeyStore } from '../src/server/auth';
 import { openGate } from '../src/server/routes/types';
 import { startServer, type RunningServer } from '../src/server/server';
 import { freePort } from '../src/stack/processes';
@@ -214,6 +215,10 @@ describe('serving from the model store (real MLflow)', () => {
 
   it('runs API_WORKERS=2 processes on one port, each serving, and drains a request in flight on SIGTERM', async () => {
     const port = await freePort();
+    // auth is on in dist/server/main.js: both processes read the key file
+    const keys = new FileKeyStore(path.join(work, 'cluster', 'api-keys.json'));
+    const { key } = await keys.create({ name: 'cluster-test', scopes: ['predict'] });
+    await keys.close();
     const child = spawn(process.execPath, [path.join(projectRoot, 'dist/server/main.js')], {
       env: {
         ...process.env,
@@ -254,6 +259,7 @@ describe('serving from the model store (real MLflow)', () => {
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${key}`,
           },
         });
         req.on('response', (res) => {

@@ -15,6 +15,7 @@ import { readSeries } from '../../src/data/series-file';
 import { buildDesign, timelineOf } from '../../src/ml/features';
 import { parseForecaster } from '../../src/ml/serving';
 import { freePort } from '../../src/stack/processes';
+import { createBenchKey } from './gate';
 
 const run = promisify(execFile);
 const arg = (name: string, fallback: number) => {
@@ -28,6 +29,8 @@ const venv = path.join(projectRoot, '.tools', 'venv', 'bin');
 const autocannon = path.join(projectRoot, 'node_modules', 'autocannon', 'autocannon.js');
 const target = path.join(__dirname, 'target.js');
 const oneRow = JSON.stringify({ date: '2020-01-01', temperature: 6.5 });
+/** The API key every request carries (created in main; the other servers ignore it). */
+let apiKey = '';
 
 interface Load {
   rps: number;
@@ -56,7 +59,7 @@ async function load(
     '-H',
     'content-type=application/json',
     '-H',
-    'authorization=Bearer bench',
+    `authorization=Bearer ${apiKey}`,
     '-b',
     body,
     ...(opts.rate ? ['-R', String(opts.rate)] : []),
@@ -188,6 +191,7 @@ async function main(): Promise<void> {
     api: [],
     'mlflow models serve': [],
   };
+  apiKey = await createBenchKey();
   const sk = await sklearnModel();
   for (let r = 0; r < runs; r++) {
     for (const variant of ['http', 'express', 'api'] as const) {

@@ -1,18 +1,14 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
-import { fitForecaster } from '../ml';
 import { syntheticSeries } from '../ml/testing';
-import { createApp } from '../server/app';
-import { authFromConfig } from '../server/auth';
-import { ModelHolder } from '../server/model-holder';
+import { gateFromConfig } from '../server/auth';
+import { listenApi } from '../../test/helpers/api';
 import { curlExample, localAccess } from './run';
 
 let dir = '';
@@ -24,38 +20,15 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The API as `start` runs it (auth from the configuration), on a history ending last month. */
-async function serveLikeStart(): Promise<{ url: string; close: () => Promise<void> }> {
+function serveLikeStart(): Promise<{ url: string; close: () => Promise<void> }> {
   const d = new Date();
   const start = new Date(Date.UTC(d.getUTCFullYear() - 5, d.getUTCMonth(), 1));
-  const series = syntheticSeries(60, 'monthly', 1, start.toISOString().slice(0, 10));
   const log = createLogger('silent');
-  const models = new ModelHolder(
-    () =>
-      Promise.resolve({
-        name: 'ice-cream-sales',
-        version: '1',
-        forecaster: fitForecaster(series, {
-          family: 'ridge',
-          params: { alpha: 1 },
-          seed: 1,
-          coverage: 0.9,
-        }),
-        history: series,
-        digest: 'd',
-        loadedAt: d.toISOString(),
-      }),
+  return listenApi(
+    gateFromConfig(config.auth, log),
     log,
+    syntheticSeries(60, 'monthly', 1, start.toISOString().slice(0, 10)),
   );
-  await models.refresh();
-  const auth = authFromConfig(config.auth, log);
-  const server = await new Promise<Server>((resolve) => {
-    const s = createApp({ models, log, auth }).listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => server.close(() => void auth.close().then(resolve))),
-  };
 }
 
 const sh = async (line: string): Promise<string> =>

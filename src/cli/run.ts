@@ -3,15 +3,16 @@ import { loadConfig, projectRoot, type Config } from '../config';
 import { Dvc, ensureDataset } from '../data/dvc';
 import { createLogger } from '../logger';
 import type { ModelFamily } from '../ml';
+import { addPeriods, formatDay, parseDay } from '../ml/dates';
 import { runTrainingPipeline } from '../pipeline/start';
 import type {
   PipelineProgress,
   TrainingPipelineInput,
   TrainingPipelineResult,
 } from '../pipeline/types';
-import { FileKeyStore, scopes } from '../server/auth';
+import { FileKeyStore, gateFromConfig, scopes } from '../server/auth';
 import { serveApi } from '../server/cluster';
-import { openGate } from '../server/routes/types';
+import type { ServingModel } from '../server/model-holder';
 import { startServer } from '../server/server';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
@@ -89,16 +90,23 @@ async function prepareData(config: Config): Promise<void> {
 }
 
 /**
- * The curl example printed by `start`: a prediction for next month at 28 deg C, with the API key
- * (or a shell variable holding it) when authentication is on.
+ * The curl example printed by `start`: a prediction at 28.5 deg C for `date` (default: next
+ * month), with the API key (or a shell variable holding it) when authentication is on.
  */
-export function curlExample(apiUrl: string, apiKey?: string): string {
+export function curlExample(apiUrl: string, apiKey?: string, date?: string): string {
   const d = new Date();
-  const next = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1))
-    .toISOString()
-    .slice(0, 10);
+  const next =
+    date ??
+    new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
   const auth = apiKey === undefined ? '' : ` -H "Authorization: Bearer ${apiKey}"`;
   return `curl -s -X POST ${apiUrl}/v1/predict${auth} -H 'content-type: application/json' -d '{"date":"${next}","temperature":28.5}'`;
+}
+
+/** The first date after a model's history: a forecast it answers (within its horizon). */
+function nextPeriod(model: ServingModel | undefined): string | undefined {
+  if (!model?.lastDate) return undefined;
+  const frequency = model.forecaster.features.frequency;
+  return formatDay(addPeriods(parseDay(model.lastDate), 1, frequency));
 }
 
 /**
@@ -163,7 +171,7 @@ export function registerRun(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const log = createLogger(config.logLevel, 'api', { buffered: true });
-      const { stop } = await serveApi(config, log, { gate: () => openGate });
+      const { stop } = await serveApi(config, log, { gate: gateFromConfig(config.auth, log) });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -240,7 +248,7 @@ export function registerRun(program: Command): void {
         );
         say(summary(result));
         const access = await localAccess(config);
-        server = await startServer(config, log, { gate: () => openGate });
+        server = await startServer(config, log, { gate: gateFromConfig(config.auth, log) });
         const t = config.temporal;
         process.stdout.write(
           [
@@ -251,7 +259,7 @@ export function registerRun(program: Command): void {
             ...access.lines,
             '',
             'Try it:',
-            `  ${curlExample(server.url, access.curlKey)}`,
+            `  ${curlExample(server.url, access.curlKey, nextPeriod(server.models.current))}`,
             '',
             'Ctrl-C stops the server, the worker and the services this command started.',
             '',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import type { Logger } from '../logger';
+import { securityHeaders } from './auth/security-headers';
 import { HttpError, errorHandler } from './errors';
 import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   };
   app.use(requestContext);
+  app.use(securityHeaders);
 
   const json = express.json({ limit: deps.limits.maxBodyBytes });
   for (const route of apiRoutes(deps)) {

@@ -1,12 +1,12 @@
 // Process entry of the API container (`node dist/server/main.js`); `icecream serve` does the same.
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { gateFromConfig } from './auth';
 import { serveApi } from './cluster';
-import { openGate } from './routes/types';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api', { buffered: true });
-serveApi(config, log, { gate: () => openGate })
+serveApi(config, log, { gate: gateFromConfig(config.auth, log) })
   .then(({ stop }) => {
     // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
     const onSignal = (): void =>

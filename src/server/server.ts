@@ -116,11 +116,12 @@ export async function startServer(
   await models.refresh();
   models.start(config.api.modelRefreshSeconds);
   let draining = false;
+  const gate = options.gate(metrics);
   const app = createApp({
     models,
     log,
     metrics,
-    gate: options.gate(metrics),
+    gate,
     limits: { maxBatch: config.api.maxBatch, maxBodyBytes: config.api.maxBodyBytes },
     draining: () => draining,
   });
@@ -154,6 +155,7 @@ export async function startServer(
       const deadline = setTimeout(() => server.closeAllConnections(), config.api.shutdownMs);
       await closed;
       clearTimeout(deadline);
+      await gate.close?.();
     },
   };
 }

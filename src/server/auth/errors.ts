@@ -1,3 +1,5 @@
+import { HttpError } from '../errors';
+
 /** Why a request was refused; the label of `icecream_auth_failures_total{reason}`. */
 export const authFailureReasons = [
   'missing',
@@ -27,21 +29,22 @@ export type AuthErrorCode = (typeof authErrorCodes)[keyof typeof authErrorCodes]
 
 /**
  * A request refused by authentication (401), authorisation (403), the rate limit (429), or a
- * JWKS that cannot be fetched (503). The middleware sets `headers` (WWW-Authenticate,
- * Retry-After) on the response before passing the error on; the app's error handler answers with
- * `status`, `code` and `message`. The message never contains the credential.
+ * JWKS that cannot be fetched (503): an HttpError, so the app's one error handler answers with
+ * its status, code, message and headers (WWW-Authenticate, Retry-After). The message never
+ * contains the credential.
  */
-export class AuthError extends Error {
+export class AuthError extends HttpError {
   constructor(
-    readonly status: 401 | 403 | 429 | 503,
-    readonly code: AuthErrorCode,
+    override readonly status: 401 | 403 | 429 | 503,
+    override readonly code: AuthErrorCode,
     readonly reason: AuthFailureReason,
     message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
+    headers: Record<string, string> = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(status, code, message, undefined, headers);
     this.name = 'AuthError';
+    if (options && 'cause' in options) this.cause = options.cause;
   }
 }
 

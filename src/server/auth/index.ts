@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import type { Metrics } from '../metrics';
 import { FileKeyStore, type KeyStore } from './api-keys';
 import type { AuthFailureReason } from './errors';
 import { createJwtVerifier } from './jwt';
@@ -14,21 +15,15 @@ export {
   type ApiKeyInfo,
   type KeyStore,
 } from './api-keys';
-export {
-  createAuth,
-  defaultOpenPaths,
-  type Auth,
-  type AuthOptions,
-  type Principal,
-} from './middleware';
+export { createAuth, type Auth, type AuthOptions, type Principal } from './middleware';
 export { RateLimiter } from './rate-limit';
 export { parseScopes, scopes, type Scope } from './scopes';
 export { securityHeaders } from './security-headers';
 
 /**
  * The API's authentication from the configuration: the key file, JWTs when AUTH_JWKS_URL is set,
- * the per-client rate limit. Logs a warning when AUTH_DISABLED turns it all off.
- * `close()` writes the batched last-used times.
+ * the per-client rate limit. Logs a warning when AUTH_DISABLED turns it all off, or when nothing
+ * could ever pass (no key, no JWKS). `close()` writes the batched last-used times.
  */
 export function authFromConfig(
   config: Config['auth'],
@@ -62,4 +57,9 @@ export function authFromConfig(
     ...(onFailure ? { onFailure } : {}),
   });
   return { ...auth, keys, close: () => keys.close() };
+}
+
+/** `startServer`'s gate option: auth from the configuration, counting refusals in the metrics. */
+export function gateFromConfig(config: Config['auth'], log: Logger): (metrics: Metrics) => Auth {
+  return (metrics) => authFromConfig(config, log, (reason) => metrics.authFailures.inc({ reason }));
 }

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { apiKeyPrefix, type ApiKeyInfo, type KeyStore } from './api-keys';
 import { AuthError, authErrorCodes, bearerChallenge, type AuthFailureReason } from './errors';
+import type { Gate } from '../routes/types';
 import type { JwtVerifier } from './jwt';
 import type { RateLimiter } from './rate-limit';
 import { scopes, type Scope } from './scopes';
@@ -21,25 +22,21 @@ export interface AuthOptions {
   rateLimiter?: RateLimiter | undefined;
   /** AUTH_DISABLED: every request is an anonymous principal with every scope. */
   disabled?: boolean;
-  /** Paths (exact `req.path`) that need no credentials. */
-  openPaths?: readonly string[];
   /** Called once per refused request, e.g. `(reason) => authFailures.inc({ reason })`. */
   onFailure?: (reason: AuthFailureReason) => void;
 }
 
-export interface Auth {
+/** The app's {@link Gate}: `require(scope)` = authenticate, rate limit, then the scope. */
+export interface Auth extends Gate {
   /**
    * Identifies the caller (API key or JWT, from `Authorization: Bearer` or `X-API-Key`), applies
-   * the rate limit and sets `res.locals.principal`; open paths pass through. Mount it before the
-   * body parser, so that an unauthenticated body is never parsed.
+   * the rate limit and sets `res.locals.principal`. Runs before the body parser (the app mounts
+   * the gate first), so that an unauthenticated body is never parsed.
    */
   authenticate: RequestHandler;
   /** 403 unless the principal holds the scope. Mount after `authenticate`. */
   requireScope(scope: Scope): RequestHandler;
 }
-
-/** The paths open without credentials by default: probes and the API description. */
-export const defaultOpenPaths = ['/healthz', '/readyz', '/openapi.json'] as const;
 
 const maxCredentialLength = 8192;
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -96,11 +93,10 @@ const keyMessages = {
 /**
  * Authentication, rate limiting and authorisation for the API. An API key is checked
  * synchronously (an in-memory lookup once verified), a JWT asynchronously (a signature check;
- * the JWKS is cached). Every refusal is an {@link AuthError} passed to `next`, with its
- * `WWW-Authenticate` or `Retry-After` header already set; the app's error handler writes the body.
+ * the JWKS is cached). Every refusal is an {@link AuthError} passed to `next`; the app's error
+ * handler writes the body and the `WWW-Authenticate` or `Retry-After` header.
  */
 export function createAuth(o: AuthOptions): Auth {
-  const open: ReadonlySet<string> = new Set(o.openPaths ?? defaultOpenPaths);
   const everyScope: readonly Scope[] = [...scopes];
   // one principal per verified key (the store hands out the same object until the file changes)
   const keyPrincipals = new WeakMap<ApiKeyInfo, Principal>();
@@ -113,9 +109,8 @@ export function createAuth(o: AuthOptions): Auth {
     return p;
   };
 
-  const fail = (res: Response, next: NextFunction, err: AuthError): void => {
+  const fail = (_res: Response, next: NextFunction, err: AuthError): void => {
     o.onFailure?.(err.reason);
-    for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
     next(err);
   };
 
@@ -142,10 +137,6 @@ export function createAuth(o: AuthOptions): Auth {
   };
 
   const authenticate: RequestHandler = (req, res, next) => {
-    if (open.has(req.path)) {
-      next();
-      return;
-    }
     if (o.disabled) {
       const id = `anonymous:${req.socket.remoteAddress ?? 'unknown'}`;
       admit({ id, kind: 'anonymous', scopes: everyScope }, res, next);
@@ -216,5 +207,17 @@ export function createAuth(o: AuthOptions): Auth {
     };
   };
 
-  return { authenticate, requireScope };
+  return {
+    authenticate,
+    requireScope,
+    require(scope) {
+      const check = requireScope(scope);
+      return (req, res, next) => {
+        authenticate(req, res, (err?: unknown) => {
+          if (err) next(err);
+          else check(req, res, next);
+        });
+      };
+    },
+  };
 }

@@ -1,6 +1,6 @@
-/** The permissions a client can hold; each route requires one. */
-export const scopes = ['predict', 'feedback', 'admin', 'metrics'] as const;
-export type Scope = (typeof scopes)[number];
+import { scopes, type Scope } from '../routes/types';
+
+export { scopes, type Scope };
 
 const known: ReadonlySet<string> = new Set(scopes);
 

@@ -8,6 +8,8 @@ export type Scope = (typeof scopes)[number];
 /** Authentication and authorisation, as a middleware per scope. */
 export interface Gate {
   require(scope: Scope): RequestHandler;
+  /** Called when the server stops (e.g. to write what the gate batched). */
+  close?(): Promise<void>;
 }
 
 export interface ResponseSpec {
