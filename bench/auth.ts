@@ -3,6 +3,7 @@
 // against a JWKS served on 127.0.0.1. No HTTP in the loop: this is our own part of a request,
 // to set against Express's own cost per request (about 175 µs at 5,700 req/s, issue 7).
 //   npx tsc -p bench/tsconfig.auth.json && node .bench/build-auth/bench/auth.js
+import { hash, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,12 @@ async function main(): Promise<void> {
     await measure('API key verify, cached (the hot path)', 1_000_000, () => keys.verify(key)),
     await measure('API key verify, wrong secret (HMAC-SHA256 each time)', 200_000, () =>
       keys.verify(wrongSecret),
+    ),
+    await measure('peer: one SHA-256 of the key (the floor of a keyed-hash cache)', 1_000_000, () =>
+      hash('sha256', key, 'base64url'),
+    ),
+    await measure('peer: scrypt of the key (N=16384, r=8; what a KDF per request costs)', 10, () =>
+      scryptSync(key, 'salt-salt-salt-1', 32),
     ),
     await measure('authenticate + rate limit + requireScope, valid key', 1_000_000, () => {
       auth.authenticate(req, res, () => scope(req, res, next));
