@@ -109,7 +109,7 @@ export function createAuth(o: AuthOptions): Auth {
     return p;
   };
 
-  const fail = (_res: Response, next: NextFunction, err: AuthError): void => {
+  const fail = (next: NextFunction, err: AuthError): void => {
     o.onFailure?.(err.reason);
     next(err);
   };
@@ -121,7 +121,6 @@ export function createAuth(o: AuthOptions): Auth {
     if (wait > 0) {
       const limiter = o.rateLimiter!;
       fail(
-        res,
         next,
         new AuthError(
           429,
@@ -144,13 +143,13 @@ export function createAuth(o: AuthOptions): Auth {
     }
     const credential = credentialOf(req);
     if (credential instanceof AuthError) {
-      fail(res, next, credential);
+      fail(next, credential);
       return;
     }
     if (credential.startsWith(apiKeyPrefix)) {
       const verdict = o.keys.verify(credential);
       if (!verdict.ok) {
-        fail(res, next, unauthenticated(verdict.reason, keyMessages[verdict.reason]));
+        fail(next, unauthenticated(verdict.reason, keyMessages[verdict.reason]));
         return;
       }
       o.keys.touch(verdict.key.id);
@@ -159,7 +158,6 @@ export function createAuth(o: AuthOptions): Auth {
     }
     if (!jwtShape.test(credential)) {
       fail(
-        res,
         next,
         unauthenticated('malformed', 'the credential is neither an API key (icek_...) nor a JWT'),
       );
@@ -167,7 +165,6 @@ export function createAuth(o: AuthOptions): Auth {
     }
     if (!o.jwt) {
       fail(
-        res,
         next,
         unauthenticated('malformed', 'this server accepts API keys only (no JWKS is configured)'),
       );
@@ -176,7 +173,7 @@ export function createAuth(o: AuthOptions): Auth {
     o.jwt.verify(credential).then(
       (principal) => admit(principal, res, next),
       (err: unknown) => {
-        if (err instanceof AuthError) fail(res, next, err);
+        if (err instanceof AuthError) fail(next, err);
         else next(err);
       },
     );
@@ -191,14 +188,13 @@ export function createAuth(o: AuthOptions): Auth {
       }
       if (!principal) {
         // a route that forgot `authenticate`: closed, not open
-        fail(res, next, missing);
+        fail(next, missing);
         return;
       }
       const message = `this route needs the scope "${scope}"; the credential has ${
         principal.scopes.length ? principal.scopes.join(', ') : 'no scopes'
       }`;
       fail(
-        res,
         next,
         new AuthError(403, authErrorCodes.insufficientScope, 'insufficient_scope', message, {
           'WWW-Authenticate': bearerChallenge('insufficient_scope', message, scope),
