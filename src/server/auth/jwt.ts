@@ -1,3 +1,4 @@
+import { hash, randomBytes } from 'node:crypto';
 import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { jwtAlgorithmNames } from '../../config';
 import { AuthError, authErrorCodes, bearerChallenge, type AuthFailureReason } from './errors';
@@ -20,7 +21,12 @@ export interface JwtOptions {
   algorithms: readonly JwtAlgorithm[];
   /** Leeway for exp / nbf against clock skew (default 60 s). */
   clockToleranceSeconds?: number;
+  /** Clock in epoch ms, for tests (default Date.now). */
+  now?: () => number;
 }
+
+/** How long a verified token is answered from memory before its signature is checked again. */
+const reverifyAfterMs = 60_000;
 
 export interface JwtPrincipal {
   id: string;
@@ -109,13 +115,24 @@ function jwksUnavailable(err: unknown): AuthError {
 /**
  * OAuth2 bearer JWTs checked with jose against a remote JWKS (fetched on first use, cached for
  * 10 minutes, re-fetched at most every 30 s when a token names an unknown key): signature with
- * the allowed algorithms only, `iss`, `aud`, `exp` (required) and `nbf`.
+ * the allowed algorithms only, `iss`, `aud`, `exp` (required) and `nbf`. A client re-sends the
+ * same token for its lifetime, so a verified token is remembered (under a keyed hash, never in
+ * clear) until its `exp`, and at most a minute: the signature check (60-90 µs) runs once a minute
+ * per token, not per request.
  */
 export function createJwtVerifier(o: JwtOptions): JwtVerifier {
   let ready: Promise<{ jose: Jose; jwks: ReturnType<Jose['createRemoteJWKSet']> }> | undefined;
   const algorithms = [...o.algorithms];
+  const now = o.now ?? Date.now;
+  const pepper = randomBytes(32).toString('base64url');
+  const verified = new Map<string, { principal: JwtPrincipal; until: number }>();
   return {
     async verify(token) {
+      const cacheKey = hash('sha256', pepper + token, 'base64url');
+      const t = now();
+      const hit = verified.get(cacheKey);
+      if (hit && t < hit.until) return hit.principal;
+      if (hit) verified.delete(cacheKey);
       ready ??= import('jose').then((jose) => ({
         jose,
         jwks: jose.createRemoteJWKSet(new URL(o.jwksUrl), { timeoutDuration: 5000 }),
@@ -129,6 +146,7 @@ export function createJwtVerifier(o: JwtOptions): JwtVerifier {
           algorithms,
           requiredClaims: ['exp'],
           clockTolerance: o.clockToleranceSeconds ?? 60,
+          currentDate: new Date(t),
         }));
       } catch (err) {
         throw toAuthError(err, o);
@@ -137,7 +155,18 @@ export function createJwtVerifier(o: JwtOptions): JwtVerifier {
         (v): v is string => typeof v === 'string' && v.length > 0,
       );
       if (!client) throw invalid('malformed', 'the token names no client (client_id, azp or sub)');
-      return { id: `jwt:${client.slice(0, 200)}`, kind: 'jwt', scopes: scopesOf(payload) };
+      const principal: JwtPrincipal = Object.freeze({
+        id: `jwt:${client.slice(0, 200)}`,
+        kind: 'jwt' as const,
+        scopes: scopesOf(payload),
+      });
+      if (verified.size >= 10_000) verified.clear();
+      // exp is required and checked above; the cache never outlives it
+      verified.set(cacheKey, {
+        principal,
+        until: Math.min((payload.exp ?? 0) * 1000, t + reverifyAfterMs),
+      });
+      return principal;
     },
   };
 }
