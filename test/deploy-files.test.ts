@@ -40,12 +40,7 @@ const dockerfile = read('Dockerfile');
  * to src/config.ts (metrics port, prediction database, JWT auth). Once they are in
  * configVariables this list is redundant and can go.
  */
-const fromSiblingBranches = [
-  'WORKER_METRICS_PORT',
-  'AUTH_JWKS_URL',
-  'AUTH_JWT_ISSUER',
-  'AUTH_JWT_AUDIENCE',
-];
+const fromSiblingBranches = ['WORKER_METRICS_PORT'];
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification JSON schema', () => {
