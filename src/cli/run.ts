@@ -170,7 +170,7 @@ export function registerRun(program: Command): void {
       say(
         started.length
           ? `started ${started.join(' and ')}`
-          : 're-using the running Temporal and MLflow',
+          : 're-using the running local services',
       );
       const { worker, connection } = await createPipelineWorker(config, log);
       const workerRun = worker.run();
