@@ -70,7 +70,10 @@ function services(config: Config): ServiceSpec[] {
     ports: [{ port: config.postgres.port, variable: 'PG_PORT' }],
     url: `postgres://127.0.0.1:${config.postgres.port}/icecream`,
     uiUrl: '',
-    command: () => [postgresBinaries().postgres, postgresArgs(pgPaths.dataDir, config.postgres.port)],
+    command: () => [
+      postgresBinaries().postgres,
+      postgresArgs(pgPaths.dataDir, config.postgres.port),
+    ],
     env: { LC_ALL: 'C' },
     prepare: async () => {
       await initPostgresCluster(
