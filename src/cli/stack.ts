@@ -21,10 +21,15 @@ export function registerStack(program: Command): void {
     .description(
       'start Temporal, MLflow and PostgreSQL (unless DATABASE_URL is set) on 127.0.0.1 (re-uses running ones) and wait until each answers',
     )
+    .argument('[services...]', `some of: ${serviceNames.join(', ')} (default: all)`)
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (names: string[], opts: { json?: boolean }) => {
       const config = loadConfig();
-      const started = await stackUp(config, (m) => process.stderr.write(`${m}\n`));
+      const started = await stackUp(
+        config,
+        (m) => process.stderr.write(`${m}\n`),
+        parseServices(names),
+      );
       printStatus(await stackStatus(config), opts.json === true, started);
     });
   stack
