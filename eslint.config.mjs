@@ -60,6 +60,8 @@ export default tseslint.config(
             forbid(
               [
                 '**/data/*',
+                '**/db/*',
+                '**/monitoring/*',
                 '**/mlflow/*',
                 '**/activities/*',
                 '**/workflows/*',
@@ -70,6 +72,37 @@ export default tseslint.config(
                 ...entryPoints,
               ],
               'src/ml depends on nothing else in the project.',
+            ),
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'require'],
+    },
+  },
+  {
+    files: ['src/monitoring/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            forbid([...temporal, ...nodeIo, 'pg'], 'src/monitoring is pure statistics: no I/O.'),
+            forbid(
+              [
+                '**/data/*',
+                '**/db/*',
+                '**/mlflow/*',
+                '**/model-store/*',
+                '**/pipeline/*',
+                '**/activities/*',
+                '**/workflows/*',
+                '**/server/*',
+                '**/stack/*',
+                '**/config',
+                '**/logger',
+                ...entryPoints,
+              ],
+              'src/monitoring depends only on src/ml.',
             ),
           ],
         },

@@ -34,4 +34,20 @@ describe('loadConfig', () => {
       loadConfig({ MLFLOW_TRACKING_URI: 'https://mlflow.example.com/' }).mlflow.trackingUri,
     ).toBe('https://mlflow.example.com');
   });
+
+  it('points at the local PostgreSQL on PG_PORT (5433 by default) unless DATABASE_URL is set', () => {
+    expect(loadConfig({}).postgres).toEqual({
+      port: 5433,
+      url: 'postgres://icecream:icecream-local-only@127.0.0.1:5433/icecream',
+      external: false,
+    });
+    expect(loadConfig({ PG_PORT: '15433', DATABASE_URL: '' }).postgres.url).toContain(
+      '127.0.0.1:15433/icecream',
+    );
+    const external = 'postgres://app:secret@db.example.com:5432/icecream?sslmode=require';
+    expect(loadConfig({ DATABASE_URL: external }).postgres).toMatchObject({
+      url: external,
+      external: true,
+    });
+  });
 });

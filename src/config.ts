@@ -31,6 +31,8 @@ const schema = z.object({
   MLFLOW_TRACKING_TOKEN: optionalText,
   MLFLOW_EXPERIMENT_NAME: text('ice-cream-sales'),
   MLFLOW_REGISTERED_MODEL: text('ice-cream-sales'),
+  PG_PORT: port(5433),
+  DATABASE_URL: optionalText,
   API_HOST: text('127.0.0.1'),
   API_PORT: port(8080),
   MODEL_REFRESH_SECONDS: positive(30),
@@ -70,6 +72,11 @@ export interface Config {
     experimentName: string;
     registeredModel: string;
   };
+  /**
+   * PostgreSQL (prediction log, feedback, live history, monitoring). `external` is true when
+   * DATABASE_URL is set: then the stack starts no local server and `url` is that database.
+   */
+  postgres: { port: number; url: string; external: boolean };
   api: {
     host: string;
     port: number;
@@ -90,6 +97,22 @@ export interface Config {
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
   childEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Role, password and database of the local PostgreSQL that `icecream stack up` creates. The
+ * password is a fixed local-only default: that server listens on 127.0.0.1 only and holds
+ * nothing but this project's local data. Any real deployment sets DATABASE_URL instead.
+ */
+export const localDatabase = {
+  user: 'icecream',
+  password: 'icecream-local-only',
+  database: 'icecream',
+} as const;
+
+function localDatabaseUrl(port: number): string {
+  const { user, password, database } = localDatabase;
+  return `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
 }
 
 /** A configuration problem: lists every invalid variable at once. */
@@ -135,6 +158,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       token: e.MLFLOW_TRACKING_TOKEN,
       experimentName: e.MLFLOW_EXPERIMENT_NAME,
       registeredModel: e.MLFLOW_REGISTERED_MODEL,
+    },
+    postgres: {
+      port: e.PG_PORT,
+      url: e.DATABASE_URL ?? localDatabaseUrl(e.PG_PORT),
+      external: e.DATABASE_URL !== undefined,
     },
     api: {
       host: e.API_HOST,

@@ -171,9 +171,7 @@ export function registerRun(program: Command): void {
       await prepareData(config);
       const started = await stackUp(config, say);
       say(
-        started.length
-          ? `started ${started.join(' and ')}`
-          : 're-using the running Temporal and MLflow',
+        started.length ? `started ${started.join(' and ')}` : 're-using the running local services',
       );
       const { worker, connection } = await createPipelineWorker(config, log);
       const workerRun = worker.run();

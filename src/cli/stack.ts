@@ -15,16 +15,21 @@ function parseServices(names: string[]): ServiceName[] {
 export function registerStack(program: Command): void {
   const stack = program
     .command('stack')
-    .description('the local Temporal dev server and MLflow tracking server');
+    .description('the local Temporal dev server, MLflow tracking server and PostgreSQL');
   stack
     .command('up')
     .description(
-      'start Temporal and MLflow on 127.0.0.1 (re-uses running ones) and wait until both answer',
+      'start Temporal, MLflow and PostgreSQL (unless DATABASE_URL is set) on 127.0.0.1 (re-uses running ones) and wait until each answers',
     )
+    .argument('[services...]', `some of: ${serviceNames.join(', ')} (default: all)`)
     .option('--json', 'print the status as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (names: string[], opts: { json?: boolean }) => {
       const config = loadConfig();
-      const started = await stackUp(config, (m) => process.stderr.write(`${m}\n`));
+      const started = await stackUp(
+        config,
+        (m) => process.stderr.write(`${m}\n`),
+        parseServices(names),
+      );
       printStatus(await stackStatus(config), opts.json === true, started);
     });
   stack
@@ -62,7 +67,7 @@ function printStatus(
       s.pid === undefined ? 'stopped' : s.ready ? 'ready' : 'starting (not answering yet)';
     const note = started.includes(s.name) ? ' (started now)' : '';
     process.stdout.write(
-      `${s.name.padEnd(9)} ${state}${note}${s.pid ? `  pid ${s.pid}` : ''}\n          api ${s.url}  ui ${s.uiUrl}\n          log ${s.logFile}\n`,
+      `${s.name.padEnd(9)} ${state}${note}${s.pid ? `  pid ${s.pid}` : ''}\n          api ${s.url}${s.uiUrl ? `  ui ${s.uiUrl}` : ''}\n          log ${s.logFile}\n`,
     );
   }
 }

@@ -93,7 +93,14 @@ export function tail(file: string, lines = 30): string {
 export function spawnDetached(
   command: string,
   args: readonly string[],
-  opts: { logFile: string; pidFile: string; env: NodeJS.ProcessEnv; cwd: string },
+  opts: {
+    logFile: string;
+    pidFile: string;
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    /** run as this user (only possible as root; PostgreSQL refuses to run as root) */
+    user?: { uid: number; gid: number } | undefined;
+  },
 ): number {
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const out = fs.openSync(opts.logFile, 'a');
@@ -103,6 +110,7 @@ export function spawnDetached(
     env: opts.env,
     detached: true,
     stdio: ['ignore', out, out],
+    ...(opts.user ?? {}),
   });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
@@ -111,8 +119,15 @@ export function spawnDetached(
   return child.pid;
 }
 
-/** SIGTERM to the process group, then SIGKILL after the grace period. Removes the pid file. */
-export async function stopProcess(pidFile: string, graceMs = 15_000): Promise<boolean> {
+/**
+ * `stopSignal` (SIGTERM by default) to the process group, then SIGKILL after the grace period.
+ * Removes the pid file.
+ */
+export async function stopProcess(
+  pidFile: string,
+  graceMs = 15_000,
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<boolean> {
   const pid = runningPid(pidFile);
   if (pid === undefined) {
     fs.rmSync(pidFile, { force: true });
@@ -129,7 +144,7 @@ export async function stopProcess(pidFile: string, graceMs = 15_000): Promise<bo
       }
     }
   };
-  signal('SIGTERM');
+  signal(stopSignal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) signal('SIGKILL');

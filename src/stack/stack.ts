@@ -10,9 +10,18 @@ import {
   stopProcess,
   waitUntilReady,
 } from './processes';
+import {
+  bootstrapLocalPostgres,
+  initPostgresCluster,
+  postgresAnswers,
+  postgresArgs,
+  postgresBinaries,
+  postgresPaths,
+  postgresRunAs,
+} from './postgres';
 import { ensureTools, type Tools } from './tools';
 
-export const serviceNames = ['temporal', 'mlflow'] as const;
+export const serviceNames = ['temporal', 'mlflow', 'postgres'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 export interface ServiceStatus {
@@ -34,7 +43,16 @@ interface ServiceSpec {
   uiUrl: string;
   command: (tools: Tools) => [string, string[]];
   env?: Record<string, string>;
+  /** readiness (also used by `stack status`) */
   probe: () => Promise<boolean>;
+  /** readiness while starting, when it differs from `probe` (e.g. also creates what is missing) */
+  startProbe?: () => Promise<boolean>;
+  /** runs before the first start of the process (e.g. initdb) */
+  prepare?: () => Promise<void>;
+  /** the OS user to run the server as (PostgreSQL refuses root) */
+  runAs?: () => { uid: number; gid: number } | undefined;
+  /** SIGTERM unless the server wants another signal for a clean, quick shutdown */
+  stopSignal?: NodeJS.Signals;
 }
 
 function services(config: Config): ServiceSpec[] {
@@ -42,6 +60,36 @@ function services(config: Config): ServiceSpec[] {
   const m = config.mlflow;
   const temporalDir = path.join(config.localDir, 'temporal');
   const mlflowDir = path.join(config.localDir, 'mlflow');
+  const pgPaths = postgresPaths(config.localDir);
+  const pgLog = path.join(pgPaths.dir, 'server.log');
+  const postgres: ServiceSpec = {
+    name: 'postgres',
+    dir: pgPaths.dir,
+    pidFile: path.join(pgPaths.dir, 'server.pid'),
+    logFile: pgLog,
+    ports: [{ port: config.postgres.port, variable: 'PG_PORT' }],
+    url: `postgres://127.0.0.1:${config.postgres.port}/icecream`,
+    uiUrl: '',
+    command: () => [
+      postgresBinaries().postgres,
+      postgresArgs(pgPaths.dataDir, config.postgres.port),
+    ],
+    env: { LC_ALL: 'C' },
+    prepare: async () => {
+      await initPostgresCluster(
+        postgresBinaries(),
+        pgPaths,
+        postgresRunAs(),
+        pgLog,
+        config.childEnv,
+      );
+    },
+    runAs: postgresRunAs,
+    probe: () => postgresAnswers(config.postgres.url),
+    startProbe: () => bootstrapLocalPostgres(config.postgres.port, pgPaths, config.postgres.url),
+    // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") waits for every client to leave
+    stopSignal: 'SIGINT',
+  };
   return [
     {
       name: 'temporal',
@@ -106,6 +154,8 @@ function services(config: Config): ServiceSpec[] {
       env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
       probe: () => mlflowAnswers(`http://127.0.0.1:${m.port}`),
     },
+    // with DATABASE_URL the service uses that database: no local server
+    ...(config.postgres.external ? [] : [postgres]),
   ];
 }
 
@@ -128,7 +178,9 @@ async function mlflowAnswers(url: string): Promise<boolean> {
 
 /**
  * Starts every local service that is not running yet and waits until each is usable
- * (Temporal: the namespace answers; MLflow: /health and /version). Services this project
+ * (Temporal: the namespace answers; MLflow: /health and /version; PostgreSQL: `SELECT 1` as the
+ * application role, after creating that role and its database on first start; no local
+ * PostgreSQL when DATABASE_URL points at an external one). Services this project
  * already runs are re-used. Data lives under config.localDir and survives down/up.
  * @returns the names of the services this call started.
  * @throws PortInUseError when a port is held by another process; ServiceStartError on timeout.
@@ -156,6 +208,7 @@ export async function stackUp(
   }
   for (const spec of toStart) {
     fs.mkdirSync(spec.dir, { recursive: true });
+    await spec.prepare?.();
     const [command, args] = spec.command(tools);
     onMessage(`starting ${spec.name} (log: ${spec.logFile})`);
     spawnDetached(command, args, {
@@ -163,12 +216,13 @@ export async function stackUp(
       pidFile: spec.pidFile,
       env: { ...config.childEnv, ...spec.env },
       cwd: spec.dir,
+      user: spec.runAs?.(),
     });
   }
   // wait for all, in parallel, even those that were already running
   await Promise.all(
     specs.map((spec) =>
-      waitUntilReady(spec.name, spec.probe, {
+      waitUntilReady(spec.name, spec.startProbe ?? spec.probe, {
         pidFile: spec.pidFile,
         logFile: spec.logFile,
         timeoutMs: config.stackStartTimeoutMs,
@@ -185,7 +239,7 @@ export async function stackDown(
 ): Promise<ServiceName[]> {
   const stopped: ServiceName[] = [];
   for (const spec of services(config).filter((s) => only.includes(s.name))) {
-    if (await stopProcess(spec.pidFile)) stopped.push(spec.name);
+    if (await stopProcess(spec.pidFile, undefined, spec.stopSignal)) stopped.push(spec.name);
   }
   return stopped;
 }

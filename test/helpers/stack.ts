@@ -12,7 +12,8 @@ export interface TestStack {
 }
 
 /**
- * Starts real services (the project's pinned Temporal dev server and/or MLflow server) on free
+ * Starts real services (the project's pinned Temporal dev server, MLflow server and/or
+ * PostgreSQL; pass ['postgres'] explicitly, it is not in the default list) on free
  * loopback ports with their data in a new temporary folder. The Python tools are shared with the
  * project (.tools/, installed on first use). Call stop() in afterAll.
  */
@@ -21,6 +22,8 @@ export async function startTestStack(
   extraEnv: Record<string, string> = {},
 ): Promise<TestStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-test-'));
+  // as root, PostgreSQL runs as another user, who must be able to reach its data folder
+  fs.chmodSync(dir, 0o755);
   const env = {
     ...process.env,
     ICECREAM_LOCAL_DIR: path.join(dir, 'local'),
@@ -28,6 +31,8 @@ export async function startTestStack(
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     MLFLOW_PORT: String(await freePort()),
+    PG_PORT: String(await freePort()),
+    DATABASE_URL: '',
     API_PORT: String(await freePort()),
     METRICS_PORT: String(await freePort()),
     TEMPORAL_ADDRESS: '',
