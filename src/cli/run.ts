@@ -12,6 +12,7 @@ import type {
 import { serveApi } from '../server/cluster';
 import { openGate } from '../server/routes/types';
 import { startServer } from '../server/server';
+import { servingAdminFromConfig } from '../serving-admin';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
@@ -120,7 +121,10 @@ export function registerRun(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const log = createLogger(config.logLevel, 'api');
-      const { stop } = await serveApi(config, log, { gate: () => openGate });
+      const { stop } = await serveApi(config, log, {
+        gate: () => openGate,
+        admin: servingAdminFromConfig(config),
+      });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -195,7 +199,10 @@ export function registerRun(program: Command): void {
           progressPrinter(),
         );
         say(summary(result));
-        server = await startServer(config, log, { gate: () => openGate });
+        server = await startServer(config, log, {
+          gate: () => openGate,
+          admin: servingAdminFromConfig(config),
+        });
         const t = config.temporal;
         process.stdout.write(
           [

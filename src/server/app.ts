@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import { HttpError, errorHandler } from './errors';
+import { createLive, type Live } from './live';
 import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
 import { openApiDocument } from './openapi';
+import { adminRoutes } from './routes/admin';
+import { feedbackRoutes } from './routes/feedback';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
 import type { Gate, RouteSpec } from './routes/types';
@@ -19,6 +22,8 @@ export interface AppDeps {
   limits: { maxBodyBytes: number; maxBatch: number };
   /** True while draining before shutdown. */
   draining?: () => boolean;
+  /** Live quality, traffic split and release control; an in-memory one without staging by default. */
+  live?: Live;
   /** Extra routes (documented like the others). */
   routes?: RouteSpec[];
   version?: string;
@@ -28,17 +33,16 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 
 /** The routes of the API, mounted and documented from the same list. */
 export function apiRoutes(deps: AppDeps): RouteSpec[] {
+  const live = liveOf(deps);
   const routes: RouteSpec[] = [
     ...opsRoutes({
       models: deps.models,
       registry: deps.metrics.registry,
       draining: deps.draining ?? (() => false),
     }),
-    ...predictRoutes({
-      models: deps.models,
-      metrics: deps.metrics,
-      maxBatch: deps.limits.maxBatch,
-    }),
+    ...predictRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
+    ...feedbackRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
+    ...adminRoutes(live),
     ...(deps.routes ?? []),
   ];
   let document: unknown;
@@ -56,6 +60,19 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   return routes;
 }
 
+const defaultLive = new WeakMap<AppDeps, Live>();
+
+/** The deps' live-quality parts, or one in-memory set per deps object. */
+function liveOf(deps: AppDeps): Live {
+  if (deps.live) return deps.live;
+  let live = defaultLive.get(deps);
+  if (!live) {
+    live = createLive({ production: deps.models, metrics: deps.metrics, log: deps.log });
+    defaultLive.set(deps, live);
+  }
+  return live;
+}
+
 /** The prediction API without listen(): tests mount it on an ephemeral port. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -63,6 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('etag');
   const { httpDuration } = deps.metrics;
   const log = deps.log;
+  const stats = liveOf(deps).stats;
 
   // per request: an id, one log line and one histogram observation; kept allocation-light
   const requestContext: RequestHandler = (req, res, next) => {
@@ -80,6 +98,13 @@ export function createApp(deps: AppDeps): express.Express {
         { route, method: req.method, status: res.statusCode, model_version: version },
         seconds,
       );
+      stats.observe({
+        time: Date.now(),
+        arm: (res.locals.arm as 'production' | 'canary' | undefined) ?? '',
+        version,
+        seconds,
+        error: res.statusCode >= 500,
+      });
       log.info(
         {
           requestId,
@@ -100,7 +125,8 @@ export function createApp(deps: AppDeps): express.Express {
   const json = express.json({ limit: deps.limits.maxBodyBytes });
   for (const route of apiRoutes(deps)) {
     const chain: RequestHandler[] = [];
-    if (route.scope) chain.push(deps.gate.require(route.scope));
+    if (route.scopes && deps.gate.requireAny) chain.push(deps.gate.requireAny(route.scopes));
+    else if (route.scope) chain.push(deps.gate.require(route.scope));
     if (route.body) chain.push(json);
     chain.push(route.handler);
     app[route.method](route.path, ...chain);

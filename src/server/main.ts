@@ -3,10 +3,11 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { serveApi } from './cluster';
 import { openGate } from './routes/types';
+import { servingAdminFromConfig } from '../serving-admin';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api');
-serveApi(config, log, { gate: () => openGate })
+serveApi(config, log, { gate: () => openGate, admin: servingAdminFromConfig(config) })
   .then(({ stop }) => {
     const onSignal = (): void =>
       void stop().then(() => {

@@ -7,12 +7,15 @@ import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-confi
 import { BundleIntegrityError } from '../model-store/bundle';
 import { modelStoreFromConfig } from '../model-store/from-config';
 import { ModelStoreError, type ModelStore } from '../model-store/store';
+import type { AdminActions } from './admin';
 import { createApp } from './app';
+import { createLive, type Live } from './live';
 import { createMetrics, type Metrics } from './metrics';
 import { ModelHolder, toServingModel, type LoadFailure } from './model-holder';
 import type { Gate } from './routes/types';
 
 export const productionAlias = 'production';
+export const stagingAlias = 'staging';
 
 function classifyLoadError(err: unknown): LoadFailure {
   if (err instanceof MlflowUnavailableError) return 'registry_unreachable';
@@ -49,6 +52,8 @@ export function holderFor(
             digest: previous.digest,
           });
         metrics.modelInfo.set({ alias, name: m.name, version: m.version, digest: m.digest }, 1);
+        if (m.holdoutMae !== null)
+          metrics.holdoutMae.set({ model_version: m.version }, m.holdoutMae);
       },
     },
     classifyLoadError,
@@ -82,6 +87,7 @@ export async function startMetricsServer(
 export interface RunningServer {
   server: Server;
   models: ModelHolder;
+  live: Live;
   metrics: Metrics;
   url: string;
   /** Drains: readiness 503, no new connections, requests in flight finish (until the deadline). */
@@ -95,6 +101,8 @@ export interface ServerOptions {
   metricsEndpoint?: boolean;
   /** Called with the registry so a cluster worker can report to the primary. */
   onRegistry?: (registry: Registry) => void;
+  /** Release control through the registry governance (promote, roll back, audit). */
+  admin?: AdminActions;
 }
 
 /**
@@ -113,11 +121,29 @@ export async function startServer(
   options.onRegistry?.(metrics.registry);
   const store = modelStoreFromConfig(config, mlflow);
   const models = holderFor(store, productionAlias, log, metrics, config.api.maxHorizon);
-  await models.refresh();
+  const staging = holderFor(store, stagingAlias, log, metrics, config.api.maxHorizon);
+  await Promise.all([models.refresh(), staging.refresh()]);
   models.start(config.api.modelRefreshSeconds);
+  staging.start(config.api.modelRefreshSeconds);
+  const live = createLive({
+    production: models,
+    staging,
+    metrics,
+    log,
+    actions: options.admin,
+    traffic: { mode: config.canary.mode, canaryShare: config.canary.share },
+    windows: config.live.windows,
+    updateSeconds: config.live.updateSeconds,
+    analysisSeconds: config.canary.analysisSeconds,
+    analysisWindowMs: config.canary.windowSeconds * 1000,
+    policy: { minRequests: config.canary.minRequests, minLabels: config.canary.minLabels },
+  });
+  live.traffic.report();
+  live.start();
   let draining = false;
   const app = createApp({
     models,
+    live,
     log,
     metrics,
     gate: options.gate(metrics),
@@ -143,11 +169,13 @@ export async function startServer(
   return {
     server,
     models,
+    live,
     metrics,
     url,
     close: async () => {
       draining = true;
-      await models.stop();
+      await live.stop();
+      await Promise.all([models.stop(), staging.stop()]);
       metricsServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -8,6 +8,8 @@ export type Scope = (typeof scopes)[number];
 /** Authentication and authorisation, as a middleware per scope. */
 export interface Gate {
   require(scope: Scope): RequestHandler;
+  /** Lets a caller with any of `scopes` through; gates without it fall back to the first scope. */
+  requireAny?(scopes: readonly Scope[]): RequestHandler;
 }
 
 export interface ResponseSpec {
@@ -27,6 +29,8 @@ export interface RouteSpec {
   summary: string;
   /** The scope a caller needs; null for the open routes (health, readiness, the document). */
   scope: Scope | null;
+  /** Any of these scopes is enough (e.g. metrics or admin); `scope` is the first of them. */
+  scopes?: readonly Scope[];
   body?: z.ZodType;
   responses: Record<number, ResponseSpec>;
   handler: RequestHandler;

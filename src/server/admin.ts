@@ -1,0 +1,63 @@
+/**
+ * Release control the server needs from the registry governance, injected by the entry points
+ * (src/serving-admin.ts wires src/pipeline/registry.ts): the server never imports the pipeline.
+ */
+
+/** One audit record: who moved which alias (or the traffic) from what to what, when and why. */
+export interface AuditEntry {
+  at: string;
+  by: string;
+  action: string;
+  alias: string;
+  from: string | null;
+  to: string;
+  reason: string;
+}
+
+/** A release request that cannot be carried out (unknown version, nothing to roll back to): 409. */
+export class AdminActionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdminActionError';
+  }
+}
+
+export interface AdminActions {
+  /** Moves `production` to `version`, with an audit record. @throws AdminActionError */
+  promote(input: { version: string; reason: string; by: string }): Promise<AuditEntry | null>;
+  /** Moves `production` back (to `to`, else to where it was before). @throws AdminActionError */
+  rollback(input: {
+    to?: string | undefined;
+    reason: string;
+    by: string;
+  }): Promise<AuditEntry | null>;
+  /** Records that the `staging` version was taken out of traffic, and tags it with the reason. */
+  rejectCanary(input: { version: string; reason: string; by: string }): Promise<AuditEntry | null>;
+  /** The registry's audit history, oldest first. */
+  history(): Promise<AuditEntry[]>;
+}
+
+/**
+ * The audit trail /v1/monitoring shows: the registry's history plus what only this process knows
+ * (traffic changes), newest first.
+ */
+export class AuditTrail {
+  private readonly local: AuditEntry[] = [];
+
+  constructor(private readonly actions: AdminActions | undefined) {}
+
+  add(entry: Omit<AuditEntry, 'at'>): AuditEntry {
+    const full = { at: new Date().toISOString(), ...entry };
+    this.local.push(full);
+    if (this.local.length > 500) this.local.shift();
+    return full;
+  }
+
+  /** The latest `limit` entries; the local ones alone when the registry cannot be read. */
+  async latest(limit = 50): Promise<AuditEntry[]> {
+    const registry = this.actions ? await this.actions.history().catch(() => []) : [];
+    return [...registry, ...this.local]
+      .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+      .slice(0, limit);
+  }
+}
