@@ -17,13 +17,21 @@ export interface Route {
   shadow: ServingModel | undefined;
 }
 
-/** FNV-1a of the client id, scaled to [0, 1): the same client always lands on the same side. */
+/**
+ * FNV-1a of the client id with murmur3's final mix (so ids differing in one character spread
+ * evenly), scaled to [0, 1): the same client always lands on the same side.
+ */
 export function clientBucket(clientId: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < clientId.length; i++) {
     h ^= clientId.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 2 ** 32;
 }
 
