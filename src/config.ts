@@ -51,6 +51,8 @@ const schema = z.object({
   CANARY_WINDOW_SECONDS: positive(3600),
   CANARY_MIN_REQUESTS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(50)),
   CANARY_MIN_LABELS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(3).default(20)),
+  CANARY_P99_RATIO: positive(1.2),
+  CANARY_P99_MAX_MS: positive(500),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +113,9 @@ export interface Config {
     windowSeconds: number;
     minRequests: number;
     minLabels: number;
+    /** Latency gate: canary p99 <= ratio x production p99 and <= the absolute limit. */
+    p99Ratio: number;
+    p99MaxSeconds: number;
   };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
@@ -233,6 +238,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowSeconds: e.CANARY_WINDOW_SECONDS,
       minRequests: e.CANARY_MIN_REQUESTS,
       minLabels: e.CANARY_MIN_LABELS,
+      p99Ratio: e.CANARY_P99_RATIO,
+      p99MaxSeconds: e.CANARY_P99_MAX_MS / 1000,
     },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,

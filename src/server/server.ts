@@ -136,7 +136,12 @@ export async function startServer(
     updateSeconds: config.live.updateSeconds,
     analysisSeconds: config.canary.analysisSeconds,
     analysisWindowMs: config.canary.windowSeconds * 1000,
-    policy: { minRequests: config.canary.minRequests, minLabels: config.canary.minLabels },
+    policy: {
+      minRequests: config.canary.minRequests,
+      minLabels: config.canary.minLabels,
+      p99Ratio: config.canary.p99Ratio,
+      p99MaxSeconds: config.canary.p99MaxSeconds,
+    },
   });
   live.traffic.report();
   live.start();
