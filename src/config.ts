@@ -52,6 +52,10 @@ const schema = z.object({
   CANARY_MIN_REQUESTS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(50)),
   CANARY_MIN_LABELS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(3).default(20)),
   CANARY_P99_RATIO: positive(1.2),
+  DRIFT_CHECK_SECONDS: positive(60),
+  DRIFT_WINDOW_PERIODS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).default(60)),
+  DRIFT_MIN_ROWS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).default(24)),
+  DRIFT_SUSTAINED_CHECKS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(3)),
   CANARY_P99_MAX_MS: positive(500),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,
@@ -117,6 +121,8 @@ export interface Config {
     p99Ratio: number;
     p99MaxSeconds: number;
   };
+  /** The drift check of recent requests against the serving model's training history. */
+  drift: { checkSeconds: number; windowPeriods: number; minRows: number; sustainedChecks: number };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
@@ -240,6 +246,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minLabels: e.CANARY_MIN_LABELS,
       p99Ratio: e.CANARY_P99_RATIO,
       p99MaxSeconds: e.CANARY_P99_MAX_MS / 1000,
+    },
+    drift: {
+      checkSeconds: e.DRIFT_CHECK_SECONDS,
+      windowPeriods: e.DRIFT_WINDOW_PERIODS,
+      minRows: e.DRIFT_MIN_ROWS,
+      sustainedChecks: e.DRIFT_SUSTAINED_CHECKS,
     },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,

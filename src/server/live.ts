@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { CanaryPolicy } from '../monitoring/canary';
 import { AuditTrail, type AdminActions } from './admin';
 import { CanaryController } from './canary-controller';
+import { DriftMonitor, type DriftOptions } from './drift-monitor';
 import { LiveHistory } from './live-history';
 import { LiveMonitor } from './live-monitor';
 import { MemoryLiveStore, type FeedbackStore, type PredictionSink } from './live-store';
@@ -38,6 +39,7 @@ export interface Live {
   canary: CanaryController | undefined;
   audit: AuditTrail;
   actions: AdminActions | undefined;
+  driftMonitor: DriftMonitor;
   drift: () => DriftSnapshot;
   /** Starts the periodic jobs (live metrics, canary analysis). */
   start(): void;
@@ -59,7 +61,7 @@ export interface LiveOptions {
   analysisSeconds?: number;
   analysisWindowMs?: number;
   policy?: Partial<CanaryPolicy>;
-  drift?: () => DriftSnapshot;
+  drift?: DriftOptions & { checkSeconds?: number };
 }
 
 /** Wires the live-quality parts; nothing runs until start(). */
@@ -85,6 +87,7 @@ export function createLive(o: LiveOptions): Live {
     o.log,
   );
   const audit = new AuditTrail(o.actions);
+  const driftMonitor = new DriftMonitor(o.production, metrics, o.log, o.drift);
   const canary = o.staging
     ? new CanaryController({
         production: o.production,
@@ -111,12 +114,15 @@ export function createLive(o: LiveOptions): Live {
     canary,
     audit,
     actions: o.actions,
-    drift: o.drift ?? (() => ({ checkedAt: null, features: [] })),
+    driftMonitor,
+    drift: () => driftMonitor.current,
     start() {
       monitor.start(o.updateSeconds ?? 15);
+      driftMonitor.start(o.drift?.checkSeconds ?? 60);
       canary?.start(o.analysisSeconds ?? 60);
     },
     async stop() {
+      driftMonitor.stop();
       await monitor.stop();
       await canary?.stop();
     },

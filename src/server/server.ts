@@ -9,6 +9,7 @@ import { modelStoreFromConfig } from '../model-store/from-config';
 import { ModelStoreError, type ModelStore } from '../model-store/store';
 import type { AdminActions } from './admin';
 import { createApp } from './app';
+import type { RetrainTrigger } from './drift-monitor';
 import { createLive, type Live } from './live';
 import { createMetrics, type Metrics } from './metrics';
 import { ModelHolder, toServingModel, type LoadFailure } from './model-holder';
@@ -103,6 +104,8 @@ export interface ServerOptions {
   onRegistry?: (registry: Registry) => void;
   /** Release control through the registry governance (promote, roll back, audit). */
   admin?: AdminActions;
+  /** Starts (or joins) retraining for a sustained drift episode. */
+  retrain?: RetrainTrigger;
 }
 
 /**
@@ -141,6 +144,13 @@ export async function startServer(
       minLabels: config.canary.minLabels,
       p99Ratio: config.canary.p99Ratio,
       p99MaxSeconds: config.canary.p99MaxSeconds,
+    },
+    drift: {
+      checkSeconds: config.drift.checkSeconds,
+      windowPeriods: config.drift.windowPeriods,
+      sustainedChecks: config.drift.sustainedChecks,
+      thresholds: { minCurrent: config.drift.minRows },
+      retrain: options.retrain,
     },
   });
   live.traffic.report();

@@ -97,6 +97,7 @@ function log(
   predictions.forEach((p, i) => {
     const row = rows[i]!;
     if (ctx.arm !== 'shadow') live.history.noteInputs(p.date, row);
+    if (ctx.arm === 'production') live.driftMonitor.observe(p.date, row.temperature, p.prediction);
     live.sink.record({
       id: ids[i]!,
       time,
