@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerEvaluate } from './evaluate';
 import { registerRegistry } from './registry';
 import { registerRun } from './run';
+import { registerSchedule } from './schedule';
 import { registerStack } from './stack';
 import { registerSteps } from './steps';
 
@@ -15,6 +16,7 @@ registerRun(program);
 registerSteps(program);
 registerEvaluate(program);
 registerRegistry(program);
+registerSchedule(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

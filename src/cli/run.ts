@@ -120,7 +120,7 @@ export function registerRun(program: Command): void {
     .description('serve predictions from the model the registry marks production (until Ctrl-C)')
     .action(async () => {
       const config = loadConfig();
-      const log = createLogger(config.logLevel, 'api');
+      const log = createLogger(config.logLevel, 'api', { buffered: true });
       const { stop } = await serveApi(config, log, {
         gate: () => openGate,
         admin: servingAdminFromConfig(config),
@@ -130,7 +130,8 @@ export function registerRun(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await stop();
-      log.flush();
+      // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
+      log.flush(() => process.exit(0));
     });
 
   program

@@ -186,6 +186,17 @@ export function timelineOf(spec: FeatureSpec, series: Series): Timeline {
   return { days, target, temperature: series.temperature, covariates: series.covariates };
 }
 
+// the trend's origin, parsed once per spec rather than once per row
+let lastOrigin = '';
+let lastOriginDay = NaN;
+function originDay(origin: string): number {
+  if (origin !== lastOrigin) {
+    lastOrigin = origin;
+    lastOriginDay = parseDay(origin);
+  }
+  return lastOriginDay;
+}
+
 function mean(a: Float64Array, from: number, to: number): number {
   let s = 0;
   for (let i = from; i < to; i++) s += a[i]!;
@@ -253,7 +264,7 @@ export function featureVector(
     out[j++] = tc * Math.sin(2 * Math.PI * phase);
     out[j++] = tc * Math.cos(2 * Math.PI * phase);
   }
-  if (spec.trend) out[j++] = (day - parseDay(spec.origin)) / 365.25;
+  if (spec.trend) out[j++] = (day - originDay(spec.origin)) / 365.25;
   for (const c of spec.covariates) {
     const col = tl.covariates[c];
     out[j++] = col ? col[t]! : 0;

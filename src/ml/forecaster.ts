@@ -374,26 +374,66 @@ function clampPrediction(f: Forecaster, y: number): number {
   return Math.min(Math.max(0, y), cap);
 }
 
+// A serving process forecasts from the same history many times: the history's parsed timeline
+// (parsing its dates dominated the cost) and a scratch timeline to extend it into (allocating
+// one per call dominated the rest, in the garbage collector) are kept per history object and
+// feature spec. Series are never mutated in place (new data makes a new Series), so identity is
+// a safe key; forecast() is synchronous, so one scratch per history cannot be used twice at once.
+interface TimelineCache {
+  spec: FeatureSpec;
+  base: Timeline;
+  scratch: Timeline | undefined;
+}
+const timelines = new WeakMap<Series, TimelineCache>();
+
+function timelineCache(spec: FeatureSpec, history: Series): TimelineCache {
+  let cache = timelines.get(history);
+  if (cache?.spec !== spec) {
+    cache = { spec, base: timelineOf(spec, history), scratch: undefined };
+    timelines.set(history, cache);
+  }
+  return cache;
+}
+
+/** Backtests and training read the base timeline; only forecast() extends it. */
 function extendTimeline(f: Forecaster, history: Series, N: number): Timeline {
   const spec = f.features;
-  const base = timelineOf(spec, history);
+  const cache = timelineCache(spec, history);
+  const base = cache.base;
   const n = history.dates.length;
-  const days = new Float64Array(N);
-  const target = new Float64Array(N).fill(NaN);
-  const temperature = new Float64Array(N);
-  days.set(base.days);
+  if (!cache.scratch || cache.scratch.days.length < N) {
+    const capacity = Math.max(N, n + 32);
+    const days = new Float64Array(capacity);
+    days.set(base.days);
+    const startDay = base.days[0]!;
+    for (let k = n; k < capacity; k++) days[k] = addPeriods(startDay, k, spec.frequency);
+    const covariates: Record<string, Float64Array> = {};
+    for (const c of spec.covariates) covariates[c] = new Float64Array(capacity);
+    cache.scratch = {
+      days,
+      target: new Float64Array(capacity),
+      temperature: new Float64Array(capacity),
+      covariates,
+    };
+  }
+  const { days, target, temperature, covariates: cov } = cache.scratch;
   target.set(base.target);
+  target.fill(NaN, n, N);
   temperature.set(history.temperature);
-  const startDay = base.days[0]!;
-  for (let k = n; k < N; k++) days[k] = addPeriods(startDay, k, spec.frequency);
   const covariates: Record<string, Float64Array> = {};
   for (const c of spec.covariates) {
-    const col = new Float64Array(N).fill(f.training.covariateMeans[c] ?? 0);
+    const col = cov[c]!;
     const h = history.covariates[c];
+    col.fill(f.training.covariateMeans[c] ?? 0, h ? h.length : 0, N);
     if (h) col.set(h);
-    covariates[c] = col;
+    covariates[c] = col.subarray(0, N);
   }
-  return { days, target, temperature, covariates };
+  return {
+    days: days.subarray(0, N),
+    target: target.subarray(0, N),
+    temperature: temperature.subarray(0, N),
+    covariates,
+  };
 }
 
 /**

@@ -36,6 +36,10 @@ export interface TrainingPipelineInput {
   minImprovement?: number;
   /** Largest Diebold-Mariano p-value that counts as a real gain (default 0.05). */
   maxPValue?: number;
+  /** Why this run was started (a schedule, a drift alarm, a person); recorded on the MLflow run. */
+  reason?: string;
+  /** Train even when a run with the same data, config and code already succeeded. */
+  force?: boolean;
 }
 
 /** What ingest found: an immutable reference, never the data itself. */

@@ -6,13 +6,14 @@ import { openGate } from './routes/types';
 import { servingAdminFromConfig } from '../serving-admin';
 
 const config = loadConfig();
-const log = createLogger(config.logLevel, 'api');
+const log = createLogger(config.logLevel, 'api', { buffered: true });
 serveApi(config, log, { gate: () => openGate, admin: servingAdminFromConfig(config) })
   .then(({ stop }) => {
+    // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
     const onSignal = (): void =>
       void stop().then(() => {
         log.info({}, 'server stopped');
-        log.flush();
+        log.flush(() => process.exit(0));
       });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

@@ -61,7 +61,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     registryUp: new client.Gauge({
       name: 'icecream_registry_up',
-      help: '1 when the last registry check reached MLflow, 0 when it did not.',
+      help: 'Whether the last registry check reached MLflow (1) or not (0).',
       registers,
     }),
     liveMae: new client.Gauge({

@@ -1,0 +1,280 @@
+/**
+ * The serving benchmark: our `/v1/predict` (authentication, metrics and request logging on)
+ * against a bare Express app, bare node:http (the ceiling) and `mlflow models serve` of the
+ * pinned MLflow serving scikit-learn's ElasticNet fitted on the same features, side by side.
+ * Each server is pinned to core 0, the load generator (autocannon) to core 1; medians of --runs.
+ *   npx tsc -p bench/tsconfig.serve.json && node .bench/build-serve/bench/serve/run.js [--runs 3] [--seconds 10]
+ * Prints a Markdown table (also written to .bench/serve.md).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { projectRoot } from '../../src/config';
+import { readSeries } from '../../src/data/series-file';
+import { buildDesign, timelineOf } from '../../src/ml/features';
+import { parseForecaster } from '../../src/ml/serving';
+import { freePort } from '../../src/stack/processes';
+
+const run = promisify(execFile);
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const runs = arg('--runs', 3);
+const seconds = arg('--seconds', 10);
+const out = path.join(projectRoot, '.bench');
+const venv = path.join(projectRoot, '.tools', 'venv', 'bin');
+const autocannon = path.join(projectRoot, 'node_modules', 'autocannon', 'autocannon.js');
+const target = path.join(__dirname, 'target.js');
+const oneRow = JSON.stringify({ date: '2020-01-01', temperature: 6.5 });
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** autocannon on core 1 (or unpinned), JSON results. */
+async function load(
+  url: string,
+  body: string,
+  opts: { connections?: number; seconds?: number; rate?: number; pin?: boolean } = {},
+): Promise<Load> {
+  const args = [
+    autocannon,
+    '--json',
+    '-c',
+    String(opts.connections ?? 32),
+    '-d',
+    String(opts.seconds ?? seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-H',
+    'authorization=Bearer bench',
+    '-b',
+    body,
+    ...(opts.rate ? ['-R', String(opts.rate)] : []),
+    url,
+  ];
+  const { stdout } = await run(
+    opts.pin === false ? 'node' : 'taskset',
+    opts.pin === false ? args : ['-c', '1', 'node', ...args],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const r = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+  };
+}
+
+async function waitHttp(url: string, seconds = 120): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const ok = await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Starts a node target on core 0 (or unpinned); resolves once it listens. */
+async function startNode(variant: string, port: number, extra: string[] = [], pin = true) {
+  const child = spawn(
+    pin ? 'taskset' : 'node',
+    [...(pin ? ['-c', '0', 'node'] : []), target, variant, String(port), ...extra],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${variant} exited with ${code}`)));
+  });
+  return child;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The sklearn model on the same features, as an MLflow model folder; and one feature row. */
+async function sklearnModel(): Promise<{ dir: string; row: string }> {
+  const forecaster = parseForecaster(
+    fs.readFileSync(path.join(projectRoot, 'build/train/forecaster.json'), 'utf8'),
+  );
+  const history = readSeries(path.join(projectRoot, 'build/validate/series.json'));
+  const spec = forecaster.features;
+  const design = buildDesign(spec, timelineOf(spec, history));
+  const { names } = design;
+  const p = names.length;
+  const lines = [[...names, 'y'].join(',')];
+  for (let r = 0; r < design.index.length; r++) {
+    const x = Array.from(design.X.data.subarray(r * p, (r + 1) * p));
+    lines.push([...x, history.target[design.index[r]!]!].join(','));
+  }
+  fs.mkdirSync(out, { recursive: true });
+  const csv = path.join(out, 'serve-features.csv');
+  fs.writeFileSync(csv, `${lines.join('\n')}\n`);
+  const dir = path.join(out, 'serve-sklearn-model');
+  fs.rmSync(dir, { recursive: true, force: true });
+  await run(path.join(venv, 'python'), [
+    path.join(projectRoot, 'bench/serve/sklearn_model.py'),
+    csv,
+    dir,
+  ]);
+  const last = Array.from(
+    design.X.data.subarray((design.index.length - 1) * p, design.index.length * p),
+  );
+  return { dir, row: JSON.stringify({ dataframe_split: { columns: names, data: [last] } }) };
+}
+
+async function startMlflow(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      path.join(venv, 'mlflow'),
+      'models',
+      'serve',
+      '-m',
+      dir,
+      '--env-manager',
+      'local',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-w',
+      '1',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' },
+      detached: true,
+    },
+  );
+  await waitHttp(`http://127.0.0.1:${port}/ping`);
+  return child;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, Load[]> = {
+    http: [],
+    express: [],
+    api: [],
+    'mlflow models serve': [],
+  };
+  const sk = await sklearnModel();
+  for (let r = 0; r < runs; r++) {
+    for (const variant of ['http', 'express', 'api'] as const) {
+      const port = await freePort();
+      const child = await startNode(variant, port);
+      const url = `http://127.0.0.1:${port}/v1/predict`;
+      await load(url, oneRow, { seconds: 2 }); // warm-up
+      results[variant]!.push(await load(url, oneRow));
+      await stop(child);
+    }
+    const port = await freePort();
+    const ml = await startMlflow(sk.dir, port);
+    const url = `http://127.0.0.1:${port}/invocations`;
+    await load(url, sk.row, { seconds: 2 });
+    results['mlflow models serve']!.push(await load(url, sk.row));
+    process.kill(-ml.pid!, 'SIGTERM');
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+
+  // latency at a fixed 1,000 req/s, and a batch of 100 rows, on the pinned API
+  const port = await freePort();
+  const api = await startNode('api', port);
+  const url = `http://127.0.0.1:${port}/v1/predict`;
+  await load(url, oneRow, { seconds: 2 });
+  const fixed: Load[] = [];
+  const batch: Load[] = [];
+  const rows = Array.from({ length: 100 }, (_, i) => ({
+    date: `20${20 + Math.floor(i / 12 / 10)}-01-01`,
+    temperature: 5 + (i % 25),
+  }));
+  const batchBody = JSON.stringify({
+    rows: rows
+      .slice(0, 1)
+      .concat(
+        rows
+          .slice(1)
+          .map((r, i) => ({ ...r, date: `2020-${String((i % 12) + 1).padStart(2, '0')}-01` })),
+      ),
+  });
+  for (let r = 0; r < runs; r++) {
+    fixed.push(await load(url, oneRow, { rate: 1000, connections: 16 }));
+    batch.push(await load(url, batchBody, { connections: 1, seconds: 5 }));
+  }
+  await stop(api);
+
+  // API_WORKERS 1 vs 2, unpinned (both cores; the load generator shares them)
+  const scale: Record<string, Load[]> = { 1: [], 2: [] };
+  for (let r = 0; r < runs; r++) {
+    for (const n of [1, 2]) {
+      const p = await freePort();
+      const child = await startNode('api', p, ['--workers', String(n)], false);
+      const u = `http://127.0.0.1:${p}/v1/predict`;
+      await load(u, oneRow, { seconds: 2, pin: false });
+      scale[n]!.push(await load(u, oneRow, { pin: false, connections: 64 }));
+      await stop(child);
+    }
+  }
+
+  const row = (name: string, xs: Load[], ref?: number) =>
+    `| ${name} | ${Math.round(median(xs.map((x) => x.rps)))} | ${median(xs.map((x) => x.p50))} | ${median(xs.map((x) => x.p99))} | ${ref ? (median(xs.map((x) => x.rps)) / ref).toFixed(2) : ''} | ${xs.reduce((a, x) => a + x.errors, 0)} |`;
+  const api1 = median(results.api!.map((x) => x.rps));
+  const expressRps = median(results.express!.map((x) => x.rps));
+  const mlflowRps = median(results['mlflow models serve']!.map((x) => x.rps));
+  const text = [
+    `Serving benchmark: server on core 0, autocannon on core 1, 32 connections, ${seconds} s per run, medians of ${runs} runs.`,
+    '',
+    '| server | req/s | p50 ms | p99 ms | x bare Express | errors |',
+    '|---|---|---|---|---|---|',
+    row('bare node:http (ceiling)', results.http!, expressRps),
+    row('bare Express 5 + express.json()', results.express!, expressRps),
+    row('our /v1/predict (auth, metrics, logs)', results.api!, expressRps),
+    row(
+      'mlflow models serve (sklearn ElasticNet, /invocations)',
+      results['mlflow models serve']!,
+      expressRps,
+    ),
+    '',
+    `- ours / bare Express: **${(api1 / expressRps).toFixed(2)}** (target >= 0.70); ours / mlflow models serve: **${(api1 / mlflowRps).toFixed(1)}x** (target >= 8x)`,
+    `- fixed 1,000 req/s on ours: p99 **${median(fixed.map((x) => x.p99))} ms** (target <= 5 ms), achieved ${Math.round(median(fixed.map((x) => x.rps)))} req/s`,
+    `- a batch of 100 rows, one connection: p50 **${median(batch.map((x) => x.p50))} ms** (target <= 2 ms)`,
+    `- API_WORKERS=2 vs 1, both cores shared with the load generator: ${Math.round(median(scale[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale[1]!.map((x) => x.rps)))} req/s = **${(median(scale[2]!.map((x) => x.rps)) / median(scale[1]!.map((x) => x.rps))).toFixed(2)}x**`,
+  ].join('\n');
+  fs.writeFileSync(path.join(out, 'serve.md'), `${text}\n`);
+  process.stdout.write(`${text}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

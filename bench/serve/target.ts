@@ -1,0 +1,97 @@
+/**
+ * One server of the serving benchmark, started by bench/serve/run.ts under `taskset`:
+ *   node target.js http|express|api PORT [--no-log] [--workers N]
+ * - http: bare node:http, answers a constant (the ceiling);
+ * - express: a bare Express app with express.json(), answering a constant (the framework's cost);
+ * - api: our createApp with authentication (an API key), metrics and request logging on, the
+ *   default pipeline's model (build/ from `dvc repro`), exactly as the service runs it.
+ */
+import cluster from 'node:cluster';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import pino from 'pino';
+import { projectRoot } from '../../src/config';
+import { readSeries } from '../../src/data/series-file';
+import { parseForecaster } from '../../src/ml/serving';
+import { createApp } from '../../src/server/app';
+import { createMetrics } from '../../src/server/metrics';
+import { ModelHolder, toServingModel } from '../../src/server/model-holder';
+import { benchGate } from './gate';
+
+const [variant = 'api', portText = '0', ...flags] = process.argv.slice(2);
+const port = Number(portText);
+const workers = Number(flags[flags.indexOf('--workers') + 1] ?? 1) || 1;
+const constant = JSON.stringify({ prediction: 1234.56, model_version: '1' });
+
+function listen(server: http.Server): void {
+  server.listen(port, '127.0.0.1', () => process.send?.('listening'));
+}
+
+async function main(): Promise<void> {
+  if (flags.includes('--workers') && workers > 1 && cluster.isPrimary) {
+    for (let i = 0; i < workers; i++) cluster.fork();
+    let up = 0;
+    cluster.on('listening', () => ++up === workers && process.send?.('listening'));
+    return;
+  }
+  if (variant === 'http') {
+    listen(
+      http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(constant),
+        );
+      }),
+    );
+    return;
+  }
+  if (variant === 'express') {
+    const app = express();
+    app.use(express.json());
+    app.post('/v1/predict', (_req, res) => {
+      res.json(JSON.parse(constant));
+    });
+    listen(http.createServer(app));
+    return;
+  }
+  const forecaster = parseForecaster(
+    fs.readFileSync(path.join(projectRoot, 'build/train/forecaster.json'), 'utf8'),
+  );
+  const history = readSeries(path.join(projectRoot, 'build/validate/series.json'));
+  const ref = {
+    name: 'ice-cream-sales',
+    version: '1',
+    source: '',
+    digest: '0'.repeat(64),
+    runId: undefined,
+    aliases: ['production'],
+  };
+  const model = toServingModel({ ref, dir: '', digest: ref.digest, forecaster, history });
+  const log = pino(
+    { level: flags.includes('--no-log') ? 'silent' : 'info', name: 'api' },
+    pino.destination({
+      dest: path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`),
+      sync: false,
+    }),
+  );
+  const models = new ModelHolder(
+    'production',
+    { resolve: () => Promise.resolve(ref), fetch: () => Promise.resolve(model) },
+    log,
+  );
+  await models.refresh();
+  const metrics = createMetrics();
+  const app = createApp({
+    models,
+    log,
+    metrics,
+    gate: benchGate(metrics),
+    limits: { maxBatch: 1000, maxBodyBytes: 256 * 1024 },
+  });
+  listen(http.createServer(app));
+}
+
+void main();
