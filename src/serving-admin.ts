@@ -13,6 +13,8 @@ import {
   RegistryActionError,
   rollback,
 } from './pipeline/registry';
+import { temporalRetrainTrigger } from './pipeline/trigger';
+import type { RetrainTrigger } from './retraining';
 import { AdminActionError, type AdminActions } from './server/admin';
 
 async function mapped<T>(run: () => Promise<T>): Promise<T> {
@@ -56,4 +58,9 @@ export function registryAdminActions(mlflow: MlflowClient, name: string): AdminA
 /** The server's admin actions for a configuration's MLflow and registered model. */
 export function servingAdminFromConfig(config: Config): AdminActions {
   return registryAdminActions(mlflowClientFromConfig(config), config.mlflow.registeredModel);
+}
+
+/** What the entry points pass to the server: registry actions and the retraining trigger. */
+export function servingWiring(config: Config): { admin: AdminActions; retrain: RetrainTrigger } {
+  return { admin: servingAdminFromConfig(config), retrain: temporalRetrainTrigger(config) };
 }

@@ -12,7 +12,7 @@ import type {
 import { serveApi } from '../server/cluster';
 import { openGate } from '../server/routes/types';
 import { startServer } from '../server/server';
-import { servingAdminFromConfig } from '../serving-admin';
+import { servingWiring } from '../serving-admin';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
@@ -123,7 +123,7 @@ export function registerRun(program: Command): void {
       const log = createLogger(config.logLevel, 'api', { buffered: true });
       const { stop } = await serveApi(config, log, {
         gate: () => openGate,
-        admin: servingAdminFromConfig(config),
+        ...servingWiring(config),
       });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -202,7 +202,7 @@ export function registerRun(program: Command): void {
         say(summary(result));
         server = await startServer(config, log, {
           gate: () => openGate,
-          admin: servingAdminFromConfig(config),
+          ...servingWiring(config),
         });
         const t = config.temporal;
         process.stdout.write(

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { fitForecaster } from '../ml';
 import { syntheticSeries } from '../ml/testing';
+import type { RetrainTrigger } from '../retraining';
 import { DriftMonitor } from './drift-monitor';
 import { createMetrics } from './metrics';
 import { ModelHolder, toServingModel } from './model-holder';
@@ -29,7 +30,7 @@ const model = toServingModel({
   history,
 });
 
-async function monitor(retrain?: (reason: string, key: string) => Promise<unknown>) {
+async function monitor(retrain?: RetrainTrigger) {
   const holder = new ModelHolder(
     'production',
     {
@@ -77,9 +78,9 @@ describe('DriftMonitor', () => {
 
   it('detects a warmer climate, exports it, and retrains once per sustained episode', async () => {
     const calls: { reason: string; key: string }[] = [];
-    const { m, metrics } = await monitor((reason, key) => {
-      calls.push({ reason, key });
-      return Promise.resolve();
+    const { m, metrics } = await monitor(({ reason, episodeKey }) => {
+      calls.push({ reason, key: episodeKey });
+      return Promise.resolve({ workflowId: `retrain-${episodeKey}`, runId: 'r', started: true });
     });
     replay(m, 12);
     for (let k = 0; k < 5; k++) await m.check();

@@ -1,11 +1,11 @@
 import type { Logger } from '../logger';
+import type { RetrainTrigger } from '../retraining';
 import { driftReport, type DriftThresholds } from '../monitoring/drift';
 import type { DriftSnapshot } from './live';
 import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
 
-/** Starts (or joins) a retraining run for a drift episode; the key is the same for one episode. */
-export type RetrainTrigger = (reason: string, episodeKey: string) => Promise<unknown>;
+export type { RetrainTrigger };
 
 export interface DriftOptions {
   /** Distinct periods of recent requests compared with the reference (default 60). */
@@ -105,14 +105,25 @@ export class DriftMonitor {
     }
     this.streak++;
     if (this.streak >= (this.options.sustainedChecks ?? 3) && !this.episode) {
-      this.episode = `drift-${model.name}-v${model.version}-${now.toISOString().replace(/[:.]/g, '-')}`;
-      const reason = `drift of model v${model.version} in ${this.streak} checks in a row: ${reasons.join('; ')}`;
+      const at = now.toISOString().replace(/[:.]/g, '-');
+      this.episode = `drift-${model.name}-v${model.version}-${at}`
+        .replace(/[^A-Za-z0-9._:-]/g, '_')
+        .slice(0, 200);
+      const reason =
+        `drift of model v${model.version} in ${this.streak} checks in a row: ${reasons.join('; ')}`.slice(
+          0,
+          1000,
+        );
       this.log.warn({ episode: this.episode, reason }, 'sustained drift: retraining');
       if (this.options.retrain) {
-        await this.options.retrain(reason, this.episode).catch((err: unknown) => {
-          this.log.error({ err, episode: this.episode }, 'could not start retraining');
-          this.episode = undefined; // try again on the next check
-        });
+        const episodeKey = this.episode;
+        await this.options.retrain({ episodeKey, reason }).then(
+          (run) => this.log.info({ episode: episodeKey, ...run }, 'retraining started or joined'),
+          (err: unknown) => {
+            this.log.error({ err, episode: episodeKey }, 'could not start retraining');
+            this.episode = undefined; // try again on the next check
+          },
+        );
       }
     }
     return this.snapshot;

@@ -3,11 +3,11 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { serveApi } from './cluster';
 import { openGate } from './routes/types';
-import { servingAdminFromConfig } from '../serving-admin';
+import { servingWiring } from '../serving-admin';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api', { buffered: true });
-serveApi(config, log, { gate: () => openGate, admin: servingAdminFromConfig(config) })
+serveApi(config, log, { gate: () => openGate, ...servingWiring(config) })
   .then(({ stop }) => {
     // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
     const onSignal = (): void =>
