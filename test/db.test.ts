@@ -132,8 +132,14 @@ describe('prediction log against PostgreSQL', () => {
     const before = await count(pool, 'predictions');
     const log = new PredictionLog(pool, { batchSize: 10_000, flushIntervalMs: 60_000 });
     for (let i = 0; i < 37; i++) log.record(prediction());
+    const last = prediction();
+    log.record(last);
+    expect(log.pending(last.id)).toBe(last);
+    expect(await findPrediction(pool, last.id)).toBeUndefined();
     expect(await log.close()).toEqual({ unwritten: 0 });
-    expect(await count(pool, 'predictions')).toBe(before + 37);
+    expect(log.pending(last.id)).toBeUndefined();
+    expect(await findPrediction(pool, last.id)).toMatchObject({ id: last.id });
+    expect(await count(pool, 'predictions')).toBe(before + 38);
     expect(log.dropped).toBe(0);
   });
 

@@ -42,6 +42,17 @@ describe('BatchWriter', () => {
     expect(db.rows).toEqual([1]);
   });
 
+  it('finds a row that is recorded but not written yet, and no longer once written', async () => {
+    const db = sink();
+    const w = new BatchWriter({ write: db.write, flushIntervalMs: 10_000 });
+    w.record(41);
+    w.record(42);
+    expect(w.findPending((r) => r === 42)).toBe(42);
+    await w.flush();
+    expect(w.findPending((r) => r === 42)).toBeUndefined();
+    await w.close();
+  });
+
   it('writes a partial batch on its own timer', async () => {
     const db = sink();
     const w = new BatchWriter({ write: db.write, flushIntervalMs: 20 });

@@ -40,6 +40,7 @@ export class BatchWriter<T> {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private kickScheduled = false;
   private failures = 0;
   private retryAt = 0;
   private droppedTotal = 0;
@@ -75,6 +76,15 @@ export class BatchWriter<T> {
     return this.writtenTotal;
   }
 
+  /** The first row not yet written that matches (O(buffered): for rare look-ups, not per request). */
+  findPending(match: (row: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const row = this.buffer[i]!;
+      if (match(row)) return row;
+    }
+    return undefined;
+  }
+
   /**
    * Accepts a row for writing. Synchronous, never throws, never waits for the database.
    * @returns false when the row was dropped (buffer full, or the writer is closed).
@@ -86,7 +96,14 @@ export class BatchWriter<T> {
       return false;
     }
     this.buffer.push(row);
-    if (this.buffered >= this.batchSize) this.kick();
+    // a full batch is written soon, but never inside the caller's turn of the event loop
+    if (this.buffered >= this.batchSize && !this.kickScheduled && !this.flushing) {
+      this.kickScheduled = true;
+      setImmediate(() => {
+        this.kickScheduled = false;
+        this.kick();
+      });
+    }
     return true;
   }
 

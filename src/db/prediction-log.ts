@@ -54,6 +54,14 @@ export class PredictionLog {
     return this.writer.buffered;
   }
 
+  /**
+   * A prediction recorded but not yet in the table (the database is slow or down): feedback for
+   * it is valid although `findPrediction` does not see it yet.
+   */
+  pending(id: string): PredictionRecord | undefined {
+    return this.writer.findPending((r) => r.id === id);
+  }
+
   /** rows lost: buffer full, recorded after close, or refused by the table */
   get dropped(): number {
     return this.writer.dropped + this.rejected;

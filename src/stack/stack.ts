@@ -19,7 +19,7 @@ import {
   postgresPaths,
   postgresRunAs,
 } from './postgres';
-import { ensureTools, type Tools } from './tools';
+import { ensureTools, toolPaths, type Tools } from './tools';
 
 export const serviceNames = ['temporal', 'mlflow', 'postgres'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -42,6 +42,8 @@ interface ServiceSpec {
   url: string;
   uiUrl: string;
   command: (tools: Tools) => [string, string[]];
+  /** the command comes from the project's Python tools (installed on first use) */
+  pythonTools: boolean;
   env?: Record<string, string>;
   /** readiness (also used by `stack status`) */
   probe: () => Promise<boolean>;
@@ -64,6 +66,7 @@ function services(config: Config): ServiceSpec[] {
   const pgLog = path.join(pgPaths.dir, 'server.log');
   const postgres: ServiceSpec = {
     name: 'postgres',
+    pythonTools: false,
     dir: pgPaths.dir,
     pidFile: path.join(pgPaths.dir, 'server.pid'),
     logFile: pgLog,
@@ -93,6 +96,7 @@ function services(config: Config): ServiceSpec[] {
   return [
     {
       name: 'temporal',
+      pythonTools: true,
       dir: temporalDir,
       pidFile: path.join(temporalDir, 'server.pid'),
       logFile: path.join(temporalDir, 'server.log'),
@@ -126,6 +130,7 @@ function services(config: Config): ServiceSpec[] {
     },
     {
       name: 'mlflow',
+      pythonTools: true,
       dir: mlflowDir,
       pidFile: path.join(mlflowDir, 'server.pid'),
       logFile: path.join(mlflowDir, 'server.log'),
@@ -190,8 +195,10 @@ export async function stackUp(
   onMessage: (m: string) => void = () => undefined,
   only: readonly ServiceName[] = serviceNames,
 ): Promise<ServiceName[]> {
-  const tools = await ensureTools(config.toolsDir, config.python, onMessage);
   const specs = services(config).filter((s) => only.includes(s.name));
+  const tools = specs.some((s) => s.pythonTools)
+    ? await ensureTools(config.toolsDir, config.python, onMessage)
+    : toolPaths(config.toolsDir);
   const toStart: ServiceSpec[] = [];
   for (const spec of specs) {
     if (runningPid(spec.pidFile) !== undefined) continue;
