@@ -45,6 +45,7 @@ const schema = z.object({
   METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(9464)),
   LIVE_WINDOWS: text('1h,24h,7d,last100'),
   LIVE_UPDATE_SECONDS: positive(15),
+  LIVE_STORE: z.preprocess(emptyAsUnset, z.enum(['postgres', 'memory']).default('postgres')),
   CANARY_MODE: z.preprocess(emptyAsUnset, z.enum(['off', 'canary', 'shadow']).default('off')),
   CANARY_SHARE: z.preprocess(emptyAsUnset, z.coerce.number().min(0).max(1).default(0.1)),
   CANARY_ANALYSIS_SECONDS: positive(60),
@@ -108,7 +109,7 @@ export interface Config {
     metricsPort: number;
   };
   /** Live quality: the windows of `icecream_live_mae` & co. and how often they are recomputed. */
-  live: { windows: LiveWindow[]; updateSeconds: number };
+  live: { windows: LiveWindow[]; updateSeconds: number; store: 'postgres' | 'memory' };
   /** Canary and shadow releases of the `staging` model. */
   canary: {
     mode: 'off' | 'canary' | 'shadow';
@@ -236,7 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
     },
-    live: { windows, updateSeconds: e.LIVE_UPDATE_SECONDS },
+    live: { windows, updateSeconds: e.LIVE_UPDATE_SECONDS, store: e.LIVE_STORE },
     canary: {
       mode: e.CANARY_MODE,
       share: e.CANARY_SHARE,

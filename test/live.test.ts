@@ -1,4 +1,4 @@
-// Canary releases against a real MLflow server: a better `staging` model is promoted (the alias
+// Canary releases against a real MLflow server, predictions and actuals in a real PostgreSQL: a better `staging` model is promoted (the alias
 // moves in the registry, audited), a worse one is rolled back (out of traffic at once, the version
 // tagged with the analysis, audited), and production answers every request throughout.
 import fs from 'node:fs';
@@ -12,6 +12,7 @@ import type { Series } from '../src/ml/types';
 import type { MlflowClient } from '../src/mlflow/client';
 import { mlflowClientFromConfig } from '../src/mlflow/from-config';
 import { fromKeyValues } from '../src/mlflow/validation';
+import { createPool } from '../src/db/pool';
 import { writeBundle } from '../src/model-store/bundle';
 import { publishBundle } from '../src/model-store/publish';
 import { readHistory } from '../src/pipeline/registry';
@@ -110,7 +111,7 @@ async function runUntil(from: number, verdict: 'promote' | 'rollback'): Promise<
 }
 
 beforeAll(async () => {
-  stack = await startTestStack(['mlflow'], {
+  stack = await startTestStack(['mlflow', 'postgres'], {
     CANARY_MODE: 'canary',
     CANARY_SHARE: '0.5',
     CANARY_ANALYSIS_SECONDS: '3600', // the test runs the analysis itself
@@ -185,5 +186,42 @@ describe('canary releases against a real MLflow registry', () => {
     expect(monitoring.traffic).toMatchObject({ production_version: '2', canary_version: null });
     expect(monitoring.canary_analysis.decision).toBe('rollback');
     expect(monitoring.audit.slice(0, 2).map((a) => a.action)).toEqual(['reject', 'promote']);
+  });
+
+  it('keeps predictions and actuals in PostgreSQL, idempotently, and refuses unknown ids', async () => {
+    const [first] = await simulateMonth(month);
+    expect(first).toBe('2');
+    const p = await post('/v1/predict', { date: full.dates[month + 1], temperature: 20 }, 'x');
+    const id = p.body.prediction_id as string;
+    expect((await post('/v1/feedback', { prediction_id: id, actual: 300 }, 'shop')).body).toEqual({
+      accepted: 1,
+      corrected: 0,
+      duplicates: 0,
+    });
+    expect((await post('/v1/feedback', { prediction_id: id, actual: 300 }, 'shop')).body).toEqual({
+      accepted: 0,
+      corrected: 0,
+      duplicates: 1,
+    });
+    const unknown = await post(
+      '/v1/feedback',
+      { prediction_id: '8a4c2a8e-8b8f-4a55-9a8e-1c9a8a0f1b2c', actual: 3 },
+      'shop',
+    );
+    expect(unknown.status).toBe(404);
+    await server.live.sink.flush?.();
+    const pool = createPool(stack.config.postgres.url);
+    try {
+      const arms = await pool.query<{ arm: string; n: string }>(
+        'SELECT arm, count(*) AS n FROM predictions GROUP BY arm ORDER BY arm',
+      );
+      const byArm = Object.fromEntries(arms.rows.map((r) => [r.arm, Number(r.n)]));
+      expect(byArm.canary).toBeGreaterThan(20);
+      expect(byArm.production).toBeGreaterThan(100);
+      const fb = await pool.query<{ n: string }>('SELECT count(*) AS n FROM feedback');
+      expect(Number(fb.rows[0]!.n)).toBeGreaterThan(100);
+    } finally {
+      await pool.end();
+    }
   });
 });

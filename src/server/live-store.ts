@@ -10,10 +10,20 @@ import type { Arm, Outcome, PredictionRecord } from '../db/predictions';
 
 export type { Arm, FeedbackInput, FeedbackResult, Outcome, PredictionRecord };
 
+/** The store cannot be reached now (database down, buffer full): the API answers 503, retry later. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** The prediction log: `record` is synchronous and O(1) on the request path and never throws. */
 export interface PredictionSink {
   /** false when the row was dropped (buffer full). */
   record(row: PredictionRecord): boolean;
+  /** Waits until what was recorded so far is stored (when the sink buffers). */
+  flush?(timeoutMs?: number): Promise<unknown>;
 }
 
 /** A logged prediction, as feedback needs it. */

@@ -14,8 +14,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new client.Registry();
   if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  /** What `icecream_prediction_log_buffered` reads when scraped (the prediction log sets it). */
+  const predictionLog = { buffered: (): number => 0 };
   return {
     registry,
+    predictionLog,
     httpDuration: new client.Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time from request to response, by route template, method, status and model version.',
@@ -104,6 +107,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       name: 'icecream_prediction_log_buffered',
       help: 'Prediction records waiting to be written.',
       registers,
+      collect() {
+        this.set(predictionLog.buffered());
+      },
     }),
     predictionLogDropped: new client.Counter({
       name: 'icecream_prediction_log_dropped_total',

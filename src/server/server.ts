@@ -10,7 +10,9 @@ import { ModelStoreError, type ModelStore } from '../model-store/store';
 import type { AdminActions } from './admin';
 import { createApp } from './app';
 import type { RetrainTrigger } from './drift-monitor';
+import { createPool } from '../db/pool';
 import { createLive, type Live } from './live';
+import { migrateWhenReachable, PostgresLiveStore } from './pg-live-store';
 import { createMetrics, type Metrics } from './metrics';
 import { ModelHolder, toServingModel, type LoadFailure } from './model-holder';
 import type { Gate } from './routes/types';
@@ -128,11 +130,24 @@ export async function startServer(
   await Promise.all([models.refresh(), staging.refresh()]);
   models.start(config.api.modelRefreshSeconds);
   staging.start(config.api.modelRefreshSeconds);
+  let stopped = false;
+  const pgStore =
+    config.live.store === 'postgres'
+      ? new PostgresLiveStore(
+          createPool(config.postgres.url, { applicationName: 'icecream-api' }, (err) =>
+            log.warn({ err: err.message }, 'idle database connection lost'),
+          ),
+          log,
+          (n) => metrics.predictionLogDropped.inc(n),
+        )
+      : undefined;
+  if (pgStore) metrics.predictionLog.buffered = () => pgStore.buffered;
   const live = createLive({
     production: models,
     staging,
     metrics,
     log,
+    ...(pgStore ? { sink: pgStore, store: pgStore } : {}),
     actions: options.admin,
     traffic: { mode: config.canary.mode, canaryShare: config.canary.share },
     windows: config.live.windows,
@@ -155,6 +170,18 @@ export async function startServer(
   });
   live.traffic.report();
   live.start();
+  const database = pgStore
+    ? migrateWhenReachable(pgStore.pool, log, () => stopped)
+        .then(async (ok) => {
+          if (!ok) return;
+          // the live sales history survives restarts and is shared by every process
+          for (const row of await pgStore.liveSales()) live.history.setActual(row.date, row.sales);
+        })
+        .catch((err: unknown) =>
+          log.error({ err }, 'database not usable; predictions are buffered'),
+        )
+    : Promise.resolve();
+  await Promise.race([database, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   let draining = false;
   const app = createApp({
     models,
@@ -189,6 +216,7 @@ export async function startServer(
     url,
     close: async () => {
       draining = true;
+      stopped = true;
       await live.stop();
       await Promise.all([models.stop(), staging.stop()]);
       metricsServer?.close();
@@ -197,6 +225,8 @@ export async function startServer(
       const deadline = setTimeout(() => server.closeAllConnections(), config.api.shutdownMs);
       await closed;
       clearTimeout(deadline);
+      // after the last request: write what is buffered, then close the pool
+      await pgStore?.close();
     },
   };
 }
