@@ -30,8 +30,11 @@ export class LiveHistory {
 
   /** Remembers what a request said about a period (the latest request wins). */
   noteInputs(date: string, inputs: Inputs): void {
-    if (this.inputs.size >= this.maxPeriods && !this.inputs.has(date)) return;
+    const before = this.inputs.get(date);
+    if (!before && this.inputs.size >= this.maxPeriods) return;
+    if (before && sameInputs(before, inputs)) return;
     this.inputs.set(date, inputs);
+    // only a period already in the extended history changes it (and its cache)
     if (this.actuals.has(date)) this.changes++;
   }
 
@@ -98,6 +101,13 @@ export class LiveHistory {
       frequency,
     };
   }
+}
+
+function sameInputs(a: Inputs, b: Inputs): boolean {
+  if (a.temperature !== b.temperature) return false;
+  const ka = Object.keys(a.covariates ?? {});
+  if (ka.length !== Object.keys(b.covariates ?? {}).length) return false;
+  return ka.every((k) => a.covariates![k] === b.covariates?.[k]);
 }
 
 /** Mean temperature per calendar month (index 0 = January); the overall mean for a missing month. */

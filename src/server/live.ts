@@ -88,6 +88,7 @@ export function createLive(o: LiveOptions): Live {
   );
   const audit = new AuditTrail(o.actions);
   const driftMonitor = new DriftMonitor(o.production, metrics, o.log, o.drift);
+  let shareTimer: NodeJS.Timeout | undefined;
   const canary = o.staging
     ? new CanaryController({
         production: o.production,
@@ -119,10 +120,14 @@ export function createLive(o: LiveOptions): Live {
     start() {
       monitor.start(o.updateSeconds ?? 15);
       driftMonitor.start(o.drift?.checkSeconds ?? 60);
+      // models load in the background: keep icecream_canary_traffic_share current
+      shareTimer = setInterval(() => traffic.report(), 5000);
+      shareTimer.unref();
       canary?.start(o.analysisSeconds ?? 60);
     },
     async stop() {
       driftMonitor.stop();
+      if (shareTimer) clearInterval(shareTimer);
       await monitor.stop();
       await canary?.stop();
     },
