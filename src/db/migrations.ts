@@ -136,6 +136,8 @@ export async function migrate(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // waiting for another migrator, or a long migration, must not hit the pool's statement timeout
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(`
       CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -43,7 +43,14 @@ export async function startTestStack(
     ...extraEnv,
   };
   const config = loadConfig(env);
-  await stackUp(config, () => undefined, only);
+  try {
+    await stackUp(config, () => undefined, only);
+  } catch (err) {
+    // a service that failed to start must not outlive the test, nor its folder
+    await stackDown(config).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     config,
     dir,
