@@ -53,9 +53,24 @@ export class AuditTrail {
     return full;
   }
 
-  /** The latest `limit` entries; the local ones alone when the registry cannot be read. */
+  private cached: { at: number; entries: AuditEntry[] } | undefined;
+
+  /** Forgets the cached registry history (after an action of this process). */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  /**
+   * The latest `limit` entries; the local ones alone when the registry cannot be read. The
+   * registry's history is read at most every 5 s (a dashboard polls /v1/monitoring).
+   */
   async latest(limit = 50): Promise<AuditEntry[]> {
-    const registry = this.actions ? await this.actions.history().catch(() => []) : [];
+    const now = Date.now();
+    if (this.actions && (!this.cached || now - this.cached.at > 5000)) {
+      const entries = await this.actions.history().catch(() => this.cached?.entries ?? []);
+      this.cached = { at: now, entries };
+    }
+    const registry = this.cached?.entries ?? [];
     return [...registry, ...this.local]
       .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
       .slice(0, limit);

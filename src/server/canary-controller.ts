@@ -132,6 +132,7 @@ export class CanaryController {
     } else {
       await this.promote(candidate.version, reason, prod.version);
     }
+    this.deps.audit.invalidate();
     return result;
   }
 

@@ -181,7 +181,11 @@ export async function startServer(
           log.error({ err }, 'database not usable; predictions are buffered'),
         )
     : Promise.resolve();
-  await Promise.race([database, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  // wait a little for the schema (and the live history), not for a database that is down; a
+  // referenced timer: nothing else keeps the process alive before it listens
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([database, new Promise((resolve) => (waited = setTimeout(resolve, 5000)))]);
+  clearTimeout(waited);
   let draining = false;
   const app = createApp({
     models,

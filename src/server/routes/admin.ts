@@ -99,6 +99,7 @@ export function adminRoutes(live: Live): RouteSpec[] {
         const audit = await registryAction(() =>
           actions.promote({ version: body.version, reason: body.reason, by: callerOf(res) }),
         );
+        live.audit.invalidate();
         await live.production.refresh();
         res.json({ audit, production_version: live.production.current?.version ?? null });
       },
@@ -116,6 +117,7 @@ export function adminRoutes(live: Live): RouteSpec[] {
         const audit = await registryAction(() =>
           actions.rollback({ to: body.to, reason: body.reason, by: callerOf(res) }),
         );
+        live.audit.invalidate();
         await live.production.refresh();
         res.json({ audit, production_version: live.production.current?.version ?? null });
       },
