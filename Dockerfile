@@ -1,18 +1,45 @@
 # The product's image: the prediction API (default command) and the pipeline worker
 # (`node dist/worker/main.js`). Node only: MLflow and Temporal are reached over the network.
-# Build: docker build -t icecream-mlops .
-FROM node:20.19-bookworm-slim AS build
+# Build (CI passes the three build args; see .github/workflows/release.yml):
+#   docker build \
+#     --build-arg ICECREAM_GIT_COMMIT=$(git rev-parse HEAD) \
+#     --build-arg ICECREAM_PACKAGE_LOCK_SHA256=$(sha256sum package-lock.json | cut -c1-64) \
+#     --build-arg ICECREAM_PYTHON_TOOLS_LOCK_SHA256=$(sha256sum python-tools.lock | cut -c1-64) \
+#     -t icecream-mlops .
+# The image has no .git: the commit enters as a build arg, is kept as an OCI label and in the
+# environment, and the pipeline's provenance (src/pipeline/provenance.ts) records it on every run.
+FROM node:20.19.5-bookworm-slim AS build
+ARG ICECREAM_PACKAGE_LOCK_SHA256=
+ARG ICECREAM_PYTHON_TOOLS_LOCK_SHA256=
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json python-tools.lock tsconfig.json tsconfig.build.json ./
+# lock hashes given as build args must be the hashes of the files this image is built from
+RUN for pair in "package-lock.json:$ICECREAM_PACKAGE_LOCK_SHA256" "python-tools.lock:$ICECREAM_PYTHON_TOOLS_LOCK_SHA256"; do \
+      file="${pair%%:*}"; want="${pair#*:}"; \
+      if [ -n "$want" ]; then echo "$want  $file" | sha256sum -c - || exit 1; fi; \
+    done
 COPY src ./src
 # npm ci runs the prepare script, which compiles src/ to dist/
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20.19-bookworm-slim
+FROM node:20.19.5-bookworm-slim
+ARG ICECREAM_GIT_COMMIT=unknown
+ARG ICECREAM_PACKAGE_LOCK_SHA256=
+ARG ICECREAM_PYTHON_TOOLS_LOCK_SHA256=
+LABEL org.opencontainers.image.title="icecream-mlops" \
+      org.opencontainers.image.description="Ice cream sales forecasting: prediction API and Temporal pipeline worker" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.revision="${ICECREAM_GIT_COMMIT}" \
+      org.opencontainers.image.base.name="docker.io/library/node:20.19.5-bookworm-slim" \
+      io.icecream.package-lock.sha256="${ICECREAM_PACKAGE_LOCK_SHA256}" \
+      io.icecream.python-tools-lock.sha256="${ICECREAM_PYTHON_TOOLS_LOCK_SHA256}"
 ENV NODE_ENV=production \
     API_HOST=0.0.0.0 \
     API_PORT=8080 \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    ICECREAM_GIT_COMMIT=${ICECREAM_GIT_COMMIT} \
+    ICECREAM_PACKAGE_LOCK_SHA256=${ICECREAM_PACKAGE_LOCK_SHA256} \
+    ICECREAM_PYTHON_TOOLS_LOCK_SHA256=${ICECREAM_PYTHON_TOOLS_LOCK_SHA256}
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

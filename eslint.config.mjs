@@ -167,6 +167,33 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/simulate/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            forbid(temporal, 'simulate is an HTTP client of the API: no Temporal.'),
+            forbid(
+              [
+                '**/server/*',
+                '**/pipeline/*',
+                '**/activities/*',
+                '**/workflows/*',
+                '**/stack/*',
+                '**/mlflow/*',
+                '**/model-store/*',
+                ...entryPoints,
+              ],
+              'simulate talks to the service over HTTP only.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {

@@ -63,6 +63,12 @@ const schema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   STACK_START_TIMEOUT_SECONDS: positive(180),
+  ICECREAM_API_URL: optionalText,
+  ICECREAM_API_KEY: optionalText,
+  // set by the image build (Dockerfile build args): the image has no .git to ask
+  ICECREAM_GIT_COMMIT: optionalText,
+  ICECREAM_PACKAGE_LOCK_SHA256: optionalText,
+  ICECREAM_PYTHON_TOOLS_LOCK_SHA256: optionalText,
 });
 
 /** Every environment variable the product reads. */
@@ -124,6 +130,8 @@ export interface Config {
   };
   /** The drift check of recent requests against the serving model's training history. */
   drift: { checkSeconds: number; windowPeriods: number; minRows: number; sustainedChecks: number };
+  /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
+  client: { apiUrl: string; apiKey: string | undefined };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
   /** The environment child processes (servers, tools) inherit. */
@@ -169,6 +177,29 @@ export function parseLiveWindows(text: string): LiveWindow[] | undefined {
     else return undefined;
   }
   return out;
+}
+
+/** What the image build recorded about its source (unset outside an image). */
+export interface BuildInfo {
+  gitCommit: string | undefined;
+  packageLockSha256: string | undefined;
+  pythonToolsLockSha256: string | undefined;
+}
+
+/**
+ * Reads only the build-time variables (ICECREAM_GIT_COMMIT and the lock hashes the Dockerfile
+ * sets from its build args). Never throws: a value that is not a usable string counts as unset.
+ */
+export function loadBuildInfo(env: Record<string, string | undefined> = process.env): BuildInfo {
+  const value = (key: string): string | undefined => {
+    const parsed = optionalText.safeParse(env[key]);
+    return parsed.success ? parsed.data : undefined;
+  };
+  return {
+    gitCommit: value('ICECREAM_GIT_COMMIT'),
+    packageLockSha256: value('ICECREAM_PACKAGE_LOCK_SHA256'),
+    pythonToolsLockSha256: value('ICECREAM_PYTHON_TOOLS_LOCK_SHA256'),
+  };
 }
 
 /** A configuration problem: lists every invalid variable at once. */
@@ -253,6 +284,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       windowPeriods: e.DRIFT_WINDOW_PERIODS,
       minRows: e.DRIFT_MIN_ROWS,
       sustainedChecks: e.DRIFT_SUSTAINED_CHECKS,
+    },
+    client: {
+      apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
+      apiKey: e.ICECREAM_API_KEY,
     },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,

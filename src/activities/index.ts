@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { DatasetValidationError, type ColumnMap } from '../data/dataset';
 import { DataHashMismatchError, DvcFileError, verifyDataset } from '../data/dvc';
+import { publishModelCard } from '../pipeline/model-card-record';
 import { RegistryActionError } from '../pipeline/registry';
 import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from '../ml';
 import { CrossValidationError } from '../ml/cv';
@@ -162,11 +163,16 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Logs the run to MLflow and registers its model version (idempotent across retries). */
-    async registerModel(req: Omit<RunContext, 'workDir' | 'provenance'>) {
+    async registerModel(req: Omit<RunContext, 'workDir' | 'provenance' | 'columns'>) {
       return classify(async () =>
         recordTrainingRun(
           deps.mlflow,
-          { ...req, workDir: workDir(req), provenance: await deps.provenance() },
+          {
+            ...req,
+            columns: req.input.columns ?? deps.defaults.columns,
+            workDir: workDir(req),
+            provenance: await deps.provenance(),
+          },
           {
             experimentName: deps.experimentName,
             registeredModel: deps.registeredModel,
@@ -179,7 +185,12 @@ export function createActivities(deps: ActivityDeps) {
     async promoteModel(
       req: WorkRef & Parameters<typeof promoteVersion>[1],
     ): Promise<PromoteResult> {
-      return classify(() => promoteVersion(deps.mlflow, req, deps.registeredModel));
+      return classify(async () => {
+        const promoted = await promoteVersion(deps.mlflow, req, deps.registeredModel);
+        // the card states the decision, so it is written once the decision is known
+        await publishModelCard(deps.mlflow, deps.registeredModel, req.registered.version);
+        return promoted;
+      });
     },
   };
 }

@@ -1,18 +1,36 @@
 import os from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config';
 import { mlflowClientFromConfig } from '../mlflow/from-config';
-import { aliases, describeRegistry, moveAlias, rollback } from '../pipeline/registry';
+import { publishModelCard, readModelCard } from '../pipeline/model-card-record';
+import { promoteToProduction } from '../pipeline/promotion-gate';
+import { describeRegistry, rollback } from '../pipeline/registry';
 
 const actor = (by: string | undefined): string => by ?? `cli:${os.userInfo().username}`;
 
 export function registerRegistry(program: Command): void {
   program
     .command('models')
-    .description('registered model versions, their metrics, the aliases and the promotion history')
+    .argument('[version]', "show this version's model card instead of the list")
+    .description(
+      "registered model versions, their metrics, the aliases and the promotion history; with VERSION, that version's model card",
+    )
     .option('--json', 'print JSON')
-    .action(async (o: { json?: boolean }) => {
+    .action(async (version: string | undefined, o: { json?: boolean }) => {
       const config = loadConfig();
+      if (version !== undefined) {
+        const r = await readModelCard(
+          mlflowClientFromConfig(config),
+          config.mlflow.registeredModel,
+          version,
+        );
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify(r.card, null, 2)}\n`
+            : `${r.markdown}${r.logged ? '' : '\n(not logged with the version yet: built now from its run)\n'}`,
+        );
+        return;
+      }
       const r = await describeRegistry(
         mlflowClientFromConfig(config),
         config.mlflow.registeredModel,
@@ -53,22 +71,26 @@ export function registerRegistry(program: Command): void {
     .command('promote')
     .argument('<version>', 'model version to make production')
     .description(
-      'point the production alias at a version (a human decision: the policy is not applied); recorded in the history',
+      'point the production alias at a version (a human decision: the policy is not applied); recorded in the history. ' +
+        'Refused for a run from a dirty tree or with an unpinned data file unless --force',
     )
-    .option('--reason <text>', 'why (recorded)', 'manual promotion')
+    .option('--reason <text>', 'why (recorded; required with --force)')
     .option('--by <who>', 'who (recorded; default cli:<user>)')
-    .action(async (version: string, o: { reason: string; by?: string }) => {
+    .option('--force', 'promote a version that cannot be reproduced (recorded as forced)')
+    .action(async (version: string, o: { reason?: string; by?: string; force?: boolean }) => {
+      if (o.force && !o.reason?.trim())
+        throw new InvalidArgumentError('--force needs --reason "why" (it goes into the history)');
       const config = loadConfig();
-      const r = await moveAlias(
-        mlflowClientFromConfig(config),
-        config.mlflow.registeredModel,
-        aliases.production,
-        version,
-        { action: 'promote', by: actor(o.by), reason: o.reason },
-      );
+      const mlflow = mlflowClientFromConfig(config);
+      const r = await promoteToProduction(mlflow, config.mlflow.registeredModel, version, {
+        by: actor(o.by),
+        reason: o.reason ?? 'manual promotion',
+        force: o.force === true,
+      });
+      if (r.changed) await publishModelCard(mlflow, config.mlflow.registeredModel, version);
       process.stdout.write(
         r.changed
-          ? `production: ${r.from ? `v${r.from}` : 'none'} -> v${version}\n`
+          ? `production: ${r.from ? `v${r.from}` : 'none'} -> v${version}${r.forced ? ' (forced)' : ''}\n`
           : `v${version} is already production\n`,
       );
     });

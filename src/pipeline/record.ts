@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ColumnMap } from '../data/dataset';
 import { parseForecaster, type Forecaster, type Metrics, type Series } from '../ml';
 import type { ExperimentReport } from '../ml/experiment';
 import { writeExperimentPlots } from '../report/render';
@@ -12,6 +13,9 @@ import { writeBundle } from '../model-store/bundle';
 import { publishBundle } from '../model-store/publish';
 import type { ModelStore } from '../model-store/store';
 import { readSeries } from '../data/series-file';
+import { fromKeyValues } from '../mlflow/validation';
+import { reproducibilityProblems } from './promotion-gate';
+import { resolveRunConfig, runInputArtifact, runReferenceTags } from './run-references';
 import { aliasVersion, aliases, moveAlias, recordEvent } from './registry';
 import { defaultPromotionPolicy, promotionDecision, type PromotionPolicy } from './steps';
 import type {
@@ -37,6 +41,8 @@ export interface RunContext {
   trained: TrainResult;
   evaluation: EvaluateResult;
   provenance: Record<string, string>;
+  /** the column map validate used (the input's, or the worker's default) */
+  columns?: ColumnMap;
 }
 
 function metricEntries(prefix: string, m: Metrics): { key: string; value: number }[] {
@@ -83,6 +89,17 @@ export async function recordTrainingRun(
     ? (JSON.parse(fs.readFileSync(ctx.trained.experimentFile, 'utf8')) as ExperimentReport)
     : null;
   const forecaster = parseForecaster(fs.readFileSync(ctx.trained.modelFile, 'utf8'));
+  const config = resolveRunConfig(
+    ctx.input,
+    ctx.columns ??
+      ctx.input.columns ?? { date: 'date', target: 'sales', temperature: 'temperature' },
+    ctx.data,
+    ctx.split,
+    ctx.trained,
+    experiment,
+    ev,
+    forecaster.config.seed,
+  );
   await mlflow.logBatch({
     runId,
     params: {
@@ -129,9 +146,15 @@ export async function recordTrainingRun(
       'data.dvc_file': ctx.data.dvcFile,
       'model.checksum': ctx.trained.checksum,
       'mlflow.note.content': runNote(ctx, experiment),
+      ...(await runReferenceTags({ ...ctx, config })),
       ...ctx.provenance,
     },
   });
+  await mlflow.uploadArtifact(
+    artifactUri,
+    runInputArtifact,
+    Buffer.from(`${JSON.stringify(config, null, 2)}\n`),
+  );
   const series = readSeries(ctx.valid.seriesFile);
   await mlflow.logInputs(runId, datasetInputs(ctx, series));
   if (experiment) await recordFamilyRuns(mlflow, experimentId, runId, experiment);
@@ -350,7 +373,16 @@ export async function promoteVersion(
       previousVersion: null,
     };
   }
-  const decision = promotionDecision(req.evaluation, { ...defaultPromotionPolicy, ...req.policy });
+  // a run that cannot be re-created from its references never reaches production on its own
+  const run = await mlflow.getRun(req.registered.runId);
+  const problems = reproducibilityProblems(fromKeyValues(run.data?.tags));
+  const decision =
+    problems.length > 0
+      ? {
+          promote: false,
+          reason: `not reproducible, so never promoted automatically: ${problems.join('; ')}`,
+        }
+      : promotionDecision(req.evaluation, { ...defaultPromotionPolicy, ...req.policy });
   if (decision.promote) {
     await moveAlias(mlflow, registeredModel, aliases.production, version, {
       action: 'promote',

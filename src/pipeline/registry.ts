@@ -24,6 +24,8 @@ export interface AuditEvent {
   from: string | null;
   to: string;
   reason: string;
+  /** set when a person promoted past the reproducibility gate (`promote --force`) */
+  forced?: true;
 }
 
 /** A registry request that cannot be carried out (unknown version, nothing to roll back to). */
@@ -78,6 +80,7 @@ export async function recordEvent(
     [`${event.alias}.at`]: full.at,
     [`${event.alias}.by`]: event.by,
     [`${event.alias}.previous_version`]: event.from ?? 'none',
+    ...(event.forced ? { [`${event.alias}.forced`]: 'true' } : {}),
   };
   for (const [k, v] of Object.entries(tags)) await mlflow.setModelVersionTag(name, event.to, k, v);
   return full;
@@ -124,7 +127,7 @@ export async function moveAlias(
   name: string,
   alias: Alias,
   version: string,
-  audit: { by: string; reason: string; action: AuditAction },
+  audit: { by: string; reason: string; action: AuditAction; forced?: true },
 ): Promise<{ changed: boolean; from: string | null; event: AuditEvent | null }> {
   await requireVersion(mlflow, name, version);
   const from = (await aliasVersion(mlflow, name, alias)) ?? null;
@@ -139,6 +142,7 @@ export async function moveAlias(
     to: version,
     by: audit.by,
     reason: audit.reason,
+    ...(audit.forced ? { forced: audit.forced } : {}),
   });
   return { changed: true, from, event };
 }

@@ -8,6 +8,7 @@ import type { ModelHolder } from './model-holder';
 import { openApiDocument } from './openapi';
 import { adminRoutes } from './routes/admin';
 import { feedbackRoutes } from './routes/feedback';
+import { dashboardRoutes } from './routes/dashboard';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
 import type { Gate, RouteSpec } from './routes/types';
@@ -43,6 +44,7 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
     ...predictRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
     ...feedbackRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
     ...adminRoutes(live),
+    ...dashboardRoutes(),
     ...(deps.routes ?? []),
   ];
   let document: unknown;

@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-config';
 import { collectProvenance } from '../pipeline/provenance';
 import { temporalConnectionOptions } from '../pipeline/temporal';
+import { toolPaths } from '../stack/tools';
 
 let runtimeInstalled = false;
 /** The Temporal SDK logs at this level (once per process; later calls are ignored). */
@@ -40,7 +41,12 @@ export async function createPipelineWorker(
     mlflow,
     experimentName: config.mlflow.experimentName,
     registeredModel: config.mlflow.registeredModel,
-    provenance: () => collectProvenance(projectRoot, 'icecream worker: trainingPipeline'),
+    provenance: () =>
+      collectProvenance(projectRoot, 'icecream worker: trainingPipeline', {
+        dvc: toolPaths(config.toolsDir).dvc,
+        temporal: toolPaths(config.toolsDir).temporal,
+        mlflowVersion: async () => (await mlflow.checkServer()).raw,
+      }),
   });
   const worker = await Worker.create({
     connection,
