@@ -25,7 +25,7 @@ export interface AppDeps {
   draining?: () => boolean;
   /** Live quality, traffic split and release control; an in-memory one without staging by default. */
   live?: Live;
-  /** Extra routes (documented like the others). */
+  /** Extra routes (documented like the others); one with a built-in route's method and path replaces it. */
   routes?: RouteSpec[];
   version?: string;
 }
@@ -35,7 +35,7 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 /** The routes of the API, mounted and documented from the same list. */
 export function apiRoutes(deps: AppDeps): RouteSpec[] {
   const live = liveOf(deps);
-  const routes: RouteSpec[] = [
+  const builtIn: RouteSpec[] = [
     ...opsRoutes({
       models: deps.models,
       registry: deps.metrics.registry,
@@ -45,8 +45,10 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
     ...feedbackRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
     ...adminRoutes(live),
     ...dashboardRoutes(),
-    ...(deps.routes ?? []),
   ];
+  const extra = deps.routes ?? [];
+  const replaced = new Set(extra.map((r) => `${r.method} ${r.path}`));
+  const routes = [...builtIn.filter((r) => !replaced.has(`${r.method} ${r.path}`)), ...extra];
   let document: unknown;
   routes.push({
     method: 'get',

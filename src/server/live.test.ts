@@ -6,7 +6,7 @@ import { fitForecaster } from '../ml';
 import { syntheticSeries } from '../ml/testing';
 import type { Series } from '../ml/types';
 import type { AdminActions, AuditEntry } from './admin';
-import { createApp } from './app';
+import { apiRoutes, createApp } from './app';
 import { createLive, type Live } from './live';
 import { createMetrics } from './metrics';
 import { ModelHolder, toServingModel, type ServingModel } from './model-holder';
@@ -438,5 +438,31 @@ describe('admin routes and /v1/monitoring', () => {
     const back = await call(h, 'POST', '/v1/admin/rollback', { reason: 'oops' }, 'bob');
     expect(back.status).toBe(200);
     expect(h.actions.calls.map((c) => c.kind)).toEqual(['promote', 'rollback']);
+  });
+});
+
+describe('extra routes', () => {
+  it('replace a built-in route with the same method and path, and stay documented', () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const routes = apiRoutes({
+      models: holder('production', { at: undefined }),
+      log: createLogger('silent'),
+      metrics,
+      gate: clientGate,
+      limits: { maxBatch: 1, maxBodyBytes: 1024 },
+      routes: [
+        {
+          method: 'post',
+          path: '/v1/feedback',
+          summary: 'replacement',
+          scope: 'feedback',
+          responses: { 200: { description: 'ok' } },
+          handler: (_req, res) => void res.json({}),
+        },
+      ],
+    });
+    const feedback = routes.filter((r) => r.path === '/v1/feedback');
+    expect(feedback.map((r) => r.summary)).toEqual(['replacement']);
+    expect(routes.some((r) => r.path === '/v1/monitoring')).toBe(true);
   });
 });
