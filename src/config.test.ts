@@ -95,4 +95,19 @@ describe('loadConfig', () => {
       /AUTH_DISABLED: must be true or false[\s\S]*AUTH_JWKS_URL[\s\S]*RATE_LIMIT_PER_SECOND/,
     );
   });
+
+  it('reads live windows as durations or counts, and refuses anything else', () => {
+    expect(loadConfig({ LIVE_WINDOWS: '30m,7d,last50' }).live.windows).toEqual([
+      { label: '30m', ms: 1_800_000 },
+      { label: '7d', ms: 604_800_000 },
+      { label: 'last50', count: 50 },
+    ]);
+    expect(() => loadConfig({ LIVE_WINDOWS: '1h,forever' })).toThrow(/LIVE_WINDOWS/);
+  });
+
+  it('keeps the canary off by default and refuses a share outside 0..1', () => {
+    expect(loadConfig({}).canary).toMatchObject({ mode: 'off', share: 0.1 });
+    expect(() => loadConfig({ CANARY_SHARE: '1.5' })).toThrow(/CANARY_SHARE/);
+    expect(() => loadConfig({ CANARY_MODE: 'blue-green' })).toThrow(/CANARY_MODE/);
+  });
 });

@@ -82,6 +82,21 @@ const schema = z.object({
   FORECAST_MAX_HORIZON: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).optional()),
   METRICS_HOST: text('127.0.0.1'),
   METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(9464)),
+  LIVE_WINDOWS: text('1h,24h,7d,last100'),
+  LIVE_UPDATE_SECONDS: positive(15),
+  LIVE_STORE: z.preprocess(emptyAsUnset, z.enum(['postgres', 'memory']).default('postgres')),
+  CANARY_MODE: z.preprocess(emptyAsUnset, z.enum(['off', 'canary', 'shadow']).default('off')),
+  CANARY_SHARE: z.preprocess(emptyAsUnset, z.coerce.number().min(0).max(1).default(0.1)),
+  CANARY_ANALYSIS_SECONDS: positive(60),
+  CANARY_WINDOW_SECONDS: positive(3600),
+  CANARY_MIN_REQUESTS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(50)),
+  CANARY_MIN_LABELS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(3).default(20)),
+  CANARY_P99_RATIO: positive(1.2),
+  DRIFT_CHECK_SECONDS: positive(60),
+  DRIFT_WINDOW_PERIODS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).default(60)),
+  DRIFT_MIN_ROWS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).default(24)),
+  DRIFT_SUSTAINED_CHECKS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).default(3)),
+  CANARY_P99_MAX_MS: positive(500),
   LOG_LEVEL: z.preprocess(
     emptyAsUnset,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -146,6 +161,22 @@ export interface Config {
     metricsHost: string;
     metricsPort: number;
   };
+  /** Live quality: the windows of `icecream_live_mae` & co. and how often they are recomputed. */
+  live: { windows: LiveWindow[]; updateSeconds: number; store: 'postgres' | 'memory' };
+  /** Canary and shadow releases of the `staging` model. */
+  canary: {
+    mode: 'off' | 'canary' | 'shadow';
+    share: number;
+    analysisSeconds: number;
+    windowSeconds: number;
+    minRequests: number;
+    minLabels: number;
+    /** Latency gate: canary p99 <= ratio x production p99 and <= the absolute limit. */
+    p99Ratio: number;
+    p99MaxSeconds: number;
+  };
+  /** The drift check of recent requests against the serving model's training history. */
+  drift: { checkSeconds: number; windowPeriods: number; minRows: number; sustainedChecks: number };
   /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
   client: { apiUrl: string; apiKey: string | undefined };
   auth: {
@@ -185,6 +216,31 @@ export const localDatabase = {
 function localDatabaseUrl(port: number): string {
   const { user, password, database } = localDatabase;
   return `postgres://${user}:${password}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * A live-quality window: a duration (`30m`, `1h`, `24h`, `7d`: predictions made in it) or a count
+ * (`last100`: the latest 100 predictions with an actual, which suits monthly data).
+ */
+export interface LiveWindow {
+  label: string;
+  ms?: number;
+  count?: number;
+}
+
+const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses LIVE_WINDOWS; undefined when an item is neither a duration nor `lastN`. */
+export function parseLiveWindows(text: string): LiveWindow[] | undefined {
+  const out: LiveWindow[] = [];
+  for (const item of text.split(',').map((s) => s.trim())) {
+    const d = /^(\d+)([smhd])$/.exec(item);
+    const c = /^last(\d+)$/.exec(item);
+    if (d && Number(d[1]) > 0) out.push({ label: item, ms: Number(d[1]) * unitMs[d[2] as 's'] });
+    else if (c && Number(c[1]) > 0) out.push({ label: item, count: Number(c[1]) });
+    else return undefined;
+  }
+  return out;
 }
 
 /** What the image build recorded about its source (unset outside an image). */
@@ -238,6 +294,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const localDir = path.resolve(e.ICECREAM_LOCAL_DIR);
+  const windows = parseLiveWindows(e.LIVE_WINDOWS);
+  if (!windows)
+    throw new ConfigError([
+      `LIVE_WINDOWS: "${e.LIVE_WINDOWS}" must list durations (30m, 1h, 24h, 7d) or counts (last100), comma-separated`,
+    ]);
   return {
     localDir,
     toolsDir: path.resolve(e.ICECREAM_TOOLS_DIR),
@@ -279,6 +340,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxHorizon: e.FORECAST_MAX_HORIZON,
       metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
+    },
+    live: { windows, updateSeconds: e.LIVE_UPDATE_SECONDS, store: e.LIVE_STORE },
+    canary: {
+      mode: e.CANARY_MODE,
+      share: e.CANARY_SHARE,
+      analysisSeconds: e.CANARY_ANALYSIS_SECONDS,
+      windowSeconds: e.CANARY_WINDOW_SECONDS,
+      minRequests: e.CANARY_MIN_REQUESTS,
+      minLabels: e.CANARY_MIN_LABELS,
+      p99Ratio: e.CANARY_P99_RATIO,
+      p99MaxSeconds: e.CANARY_P99_MAX_MS / 1000,
+    },
+    drift: {
+      checkSeconds: e.DRIFT_CHECK_SECONDS,
+      windowPeriods: e.DRIFT_WINDOW_PERIODS,
+      minRows: e.DRIFT_MIN_ROWS,
+      sustainedChecks: e.DRIFT_SUSTAINED_CHECKS,
     },
     client: {
       apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),

@@ -14,6 +14,7 @@ import { FileKeyStore, gateFromConfig, scopes } from '../server/auth';
 import { serveApi } from '../server/cluster';
 import type { ServingModel } from '../server/model-holder';
 import { startServer } from '../server/server';
+import { servingWiring } from '../serving-admin';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
@@ -171,7 +172,10 @@ export function registerRun(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const log = createLogger(config.logLevel, 'api', { buffered: true });
-      const { stop } = await serveApi(config, log, { gate: gateFromConfig(config.auth, log) });
+      const { stop } = await serveApi(config, log, {
+        gate: gateFromConfig(config.auth, log),
+        ...servingWiring(config),
+      });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -248,7 +252,10 @@ export function registerRun(program: Command): void {
         );
         say(summary(result));
         const access = await localAccess(config);
-        server = await startServer(config, log, { gate: gateFromConfig(config.auth, log) });
+        server = await startServer(config, log, {
+          gate: gateFromConfig(config.auth, log),
+          ...servingWiring(config),
+        });
         const t = config.temporal;
         process.stdout.write(
           [

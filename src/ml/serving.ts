@@ -6,7 +6,7 @@
 export type { Frequency, Series, FeatureRow, Prediction } from './types';
 export type { FeatureSpec } from './features';
 export { featureNames, warmupPeriods } from './features';
-export { addPeriods, formatDay, parseDay } from './dates';
+export { addPeriods, formatDay, parseDay, periodsBetween } from './dates';
 export type { Forecaster, IntervalInfo, ForecastOptions } from './forecaster';
 export { forecast, ForecastInputError, horizonOf } from './forecaster';
 export {

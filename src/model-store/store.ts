@@ -21,6 +21,8 @@ export interface ModelRef {
   digest: string;
   runId: string | undefined;
   aliases: string[];
+  /** The version's tags (holdout metrics, decisions); absent when not read from the registry. */
+  tags?: Record<string, string>;
 }
 
 /** A fetched, verified model. */
@@ -88,7 +90,8 @@ export class ModelStore {
     const version = mv.version ?? ('version' in selector ? selector.version : '?');
     const where = `${this.registeredModel} version ${version}`;
     if (!mv.source) throw new ModelStoreError(`${where} has no source`, 'no_source');
-    const digest = fromKeyValues(mv.tags)[digestTag];
+    const tags = fromKeyValues(mv.tags);
+    const digest = tags[digestTag];
     if (!digest || !digestPattern.test(digest)) {
       throw new ModelStoreError(
         `${where} has no recorded bundle digest (tag ${digestTag}); it was not published through the model store and cannot be verified`,
@@ -102,6 +105,7 @@ export class ModelStore {
       digest,
       runId: mv.run_id,
       aliases: mv.aliases ?? [],
+      tags,
     };
   }
 

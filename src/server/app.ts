@@ -3,9 +3,12 @@ import express, { type RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import { securityHeaders } from './auth/security-headers';
 import { HttpError, errorHandler } from './errors';
+import { createLive, type Live } from './live';
 import type { Metrics } from './metrics';
 import type { ModelHolder } from './model-holder';
 import { openApiDocument } from './openapi';
+import { adminRoutes } from './routes/admin';
+import { feedbackRoutes } from './routes/feedback';
 import { dashboardRoutes } from './routes/dashboard';
 import { opsRoutes } from './routes/ops';
 import { predictRoutes } from './routes/predict';
@@ -21,7 +24,9 @@ export interface AppDeps {
   limits: { maxBodyBytes: number; maxBatch: number };
   /** True while draining before shutdown. */
   draining?: () => boolean;
-  /** Extra routes (documented like the others). */
+  /** Live quality, traffic split and release control; an in-memory one without staging by default. */
+  live?: Live;
+  /** Extra routes (documented like the others); one with a built-in route's method and path replaces it. */
   routes?: RouteSpec[];
   version?: string;
 }
@@ -30,20 +35,21 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 
 /** The routes of the API, mounted and documented from the same list. */
 export function apiRoutes(deps: AppDeps): RouteSpec[] {
-  const routes: RouteSpec[] = [
+  const live = liveOf(deps);
+  const builtIn: RouteSpec[] = [
     ...opsRoutes({
       models: deps.models,
       registry: deps.metrics.registry,
       draining: deps.draining ?? (() => false),
     }),
-    ...predictRoutes({
-      models: deps.models,
-      metrics: deps.metrics,
-      maxBatch: deps.limits.maxBatch,
-    }),
+    ...predictRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
+    ...feedbackRoutes({ live, metrics: deps.metrics, maxBatch: deps.limits.maxBatch }),
+    ...adminRoutes(live),
     ...dashboardRoutes(),
-    ...(deps.routes ?? []),
   ];
+  const extra = deps.routes ?? [];
+  const replaced = new Set(extra.map((r) => `${r.method} ${r.path}`));
+  const routes = [...builtIn.filter((r) => !replaced.has(`${r.method} ${r.path}`)), ...extra];
   let document: unknown;
   routes.push({
     method: 'get',
@@ -59,6 +65,19 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   return routes;
 }
 
+const defaultLive = new WeakMap<AppDeps, Live>();
+
+/** The deps' live-quality parts, or one in-memory set per deps object. */
+function liveOf(deps: AppDeps): Live {
+  if (deps.live) return deps.live;
+  let live = defaultLive.get(deps);
+  if (!live) {
+    live = createLive({ production: deps.models, metrics: deps.metrics, log: deps.log });
+    defaultLive.set(deps, live);
+  }
+  return live;
+}
+
 /** The prediction API without listen(): tests mount it on an ephemeral port. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -66,6 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('etag');
   const { httpDuration } = deps.metrics;
   const log = deps.log;
+  const stats = liveOf(deps).stats;
 
   // per request: an id, one log line and one histogram observation; kept allocation-light
   const requestContext: RequestHandler = (req, res, next) => {
@@ -83,6 +103,13 @@ export function createApp(deps: AppDeps): express.Express {
         { route, method: req.method, status: res.statusCode, model_version: version },
         seconds,
       );
+      stats.observe({
+        time: Date.now(),
+        arm: (res.locals.arm as 'production' | 'canary' | undefined) ?? '',
+        version,
+        seconds,
+        error: res.statusCode >= 500,
+      });
       log.info(
         {
           requestId,
@@ -104,7 +131,8 @@ export function createApp(deps: AppDeps): express.Express {
   const json = express.json({ limit: deps.limits.maxBodyBytes });
   for (const route of apiRoutes(deps)) {
     const chain: RequestHandler[] = [];
-    if (route.scope) chain.push(deps.gate.require(route.scope));
+    if (route.scopes) chain.push(deps.gate.requireAny(route.scopes));
+    else if (route.scope) chain.push(deps.gate.require(route.scope));
     if (route.body) chain.push(json);
     chain.push(route.handler);
     app[route.method](route.path, ...chain);

@@ -14,7 +14,7 @@ import { startMetricsServer, startServer, type ServerOptions } from './server';
 export async function serveApi(
   config: Config,
   log: Logger,
-  options: Pick<ServerOptions, 'gate'>,
+  options: Pick<ServerOptions, 'gate' | 'admin' | 'retrain'>,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   if (config.api.workers === 1 || cluster.isWorker) {
     const running = await startServer(config, log, {

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../logger';
+import { StoreUnavailableError } from './live-store';
 
 /** A request the service refuses, with the status and a stable error code clients can test. */
 export class HttpError extends Error {
@@ -55,7 +56,18 @@ export function errorHandler(
   maxBody: string,
 ): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    let http = err instanceof HttpError ? err : fromExpress(err, maxBody);
+    let http =
+      err instanceof HttpError
+        ? err
+        : err instanceof StoreUnavailableError
+          ? new HttpError(
+              503,
+              'store_unavailable',
+              'the prediction and feedback store is unavailable; retry later',
+              undefined,
+              { 'retry-after': '5' },
+            )
+          : fromExpress(err, maxBody);
     if (!http) {
       ((res.locals.log as Logger | undefined) ?? log).error({ err }, 'unhandled error');
       http = new HttpError(500, 'internal', 'internal error');

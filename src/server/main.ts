@@ -3,10 +3,11 @@ import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { gateFromConfig } from './auth';
 import { serveApi } from './cluster';
+import { servingWiring } from '../serving-admin';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, 'api', { buffered: true });
-serveApi(config, log, { gate: gateFromConfig(config.auth, log) })
+serveApi(config, log, { gate: gateFromConfig(config.auth, log), ...servingWiring(config) })
   .then(({ stop }) => {
     // drained: exit (a cluster worker's IPC channel would otherwise keep it alive)
     const onSignal = (): void =>

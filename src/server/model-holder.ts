@@ -25,6 +25,15 @@ export interface ServingModel {
   maxHorizon: number;
   /** The furthest date it forecasts: `maxHorizon` periods after `lastDate`. */
   lastForecastDate: string;
+  /** MAE on the training run's untouched holdout (the version's `holdout_mae` tag), if known. */
+  holdoutMae: number | null;
+  /** The version's registry tags when it was loaded. */
+  tags: Record<string, string>;
+}
+
+function holdoutOf(tags: Record<string, string> | undefined): number | null {
+  const v = Number(tags?.holdout_mae);
+  return tags?.holdout_mae !== undefined && Number.isFinite(v) ? v : null;
 }
 
 /** A serving model from a fetched bundle; `maxHorizon` defaults by the data's frequency. */
@@ -45,6 +54,8 @@ export function toServingModel(m: StoredModel, maxHorizon?: number): ServingMode
     lastForecastDate: formatDay(
       addPeriods(parseDay(lastDate), horizon, m.forecaster.features.frequency),
     ),
+    holdoutMae: holdoutOf(m.ref.tags),
+    tags: m.ref.tags ?? {},
   };
 }
 
@@ -106,7 +117,10 @@ export class ModelHolder {
       ref = await this.source.resolve();
       this.events.registry?.(true);
       if (!ref || (ref.version === this.model?.version && ref.digest === this.model.digest)) {
-        if (ref && this.model) this.model.aliases = ref.aliases;
+        if (ref && this.model) {
+          this.model.aliases = ref.aliases;
+          if (ref.tags) this.model.tags = ref.tags;
+        }
         this.lastError = undefined;
         return;
       }

@@ -159,3 +159,134 @@ export function issues(error: z.ZodError): { field: string; message: string }[] 
     message: i.message,
   }));
 }
+
+const actual = z
+  .number()
+  .finite()
+  .min(0)
+  .meta({ description: 'The actual sales of the period (>= 0).' });
+
+export const feedbackItem = z
+  .union([
+    z.object({ prediction_id: z.uuid(), actual }).strict(),
+    z.object({ date: isoDate, actual }).strict(),
+  ])
+  .meta({
+    id: 'FeedbackItem',
+    description:
+      'The actual sales of a prediction (by its `prediction_id`) or of a period (by `date`).',
+  });
+
+export const feedbackBatch = z
+  .object({ items: z.array(feedbackItem).min(1) })
+  .strict()
+  .meta({ id: 'FeedbackBatch' });
+
+export const feedbackRequest = z
+  .union([feedbackItem, feedbackBatch])
+  .meta({ id: 'FeedbackRequest' });
+
+export const feedbackResponse = z
+  .object({
+    accepted: z.number().meta({ description: 'New actuals stored (or buffered).' }),
+    corrected: z.number().meta({ description: 'Actuals that replaced a different earlier value.' }),
+    duplicates: z.number().meta({ description: 'The same value again: nothing changed.' }),
+  })
+  .meta({ id: 'FeedbackResponse' });
+
+export const trafficRequest = z
+  .object({
+    mode: z.enum(['off', 'canary', 'shadow']),
+    canary_share: z.number().min(0).max(1).optional(),
+    reason: z.string().min(1).max(500).optional(),
+  })
+  .strict()
+  .meta({ id: 'TrafficRequest' });
+
+export const trafficResponse = z
+  .object({
+    mode: z.enum(['off', 'canary', 'shadow']),
+    canary_share: z.number(),
+    production_version: z.string().nullable(),
+    canary_version: z.string().nullable(),
+  })
+  .meta({ id: 'Traffic' });
+
+export const promoteRequest = z
+  .object({
+    version: z.string().regex(/^\d+$/, 'must be a version number'),
+    reason: z.string().min(1).max(2000),
+  })
+  .strict()
+  .meta({ id: 'PromoteRequest' });
+
+export const rollbackRequest = z
+  .object({
+    to: z.string().regex(/^\d+$/, 'must be a version number').optional(),
+    reason: z.string().min(1).max(2000),
+  })
+  .strict()
+  .meta({ id: 'RollbackRequest' });
+
+const auditEntry = z.object({
+  at: z.string(),
+  by: z.string(),
+  action: z.string(),
+  alias: z.string(),
+  from: z.string().nullable(),
+  to: z.string(),
+  reason: z.string(),
+});
+
+export const adminResponse = z
+  .object({ audit: auditEntry.nullable(), production_version: z.string().nullable() })
+  .meta({ id: 'AdminResult' });
+
+export const monitoringResponse = z
+  .object({
+    generated_at: z.string(),
+    traffic: trafficResponse,
+    versions: z.array(
+      z.object({
+        version: z.string(),
+        arm: z.enum(['production', 'canary', 'shadow']),
+        holdout_mae: z.number().nullable(),
+        live: z.array(
+          z.object({
+            window: z.string(),
+            n: z.number(),
+            mae: z.number().nullable(),
+            rmse: z.number().nullable(),
+            coverage: z.number().nullable(),
+          }),
+        ),
+      }),
+    ),
+    drift: z.object({
+      checked_at: z.string().nullable(),
+      features: z.array(
+        z.object({
+          feature: z.string(),
+          statistic: z.string(),
+          value: z.number(),
+          p_value: z.number().nullable(),
+          psi: z.number(),
+          drifted: z.boolean(),
+        }),
+      ),
+    }),
+    canary_analysis: z
+      .object({
+        at: z.string(),
+        decision: z.enum(['promote', 'rollback', 'wait']),
+        reasons: z.array(z.string()),
+      })
+      .nullable(),
+    audit: z.array(auditEntry),
+    requests: z.object({
+      rate_per_s: z.number(),
+      p99_ms: z.number().meta({ description: '0 without requests in the last minute.' }),
+      error_ratio: z.number(),
+    }),
+  })
+  .meta({ id: 'Monitoring' });

@@ -7,12 +7,18 @@ import { checkMlflowAtStart, mlflowClientFromConfig } from '../mlflow/from-confi
 import { BundleIntegrityError } from '../model-store/bundle';
 import { modelStoreFromConfig } from '../model-store/from-config';
 import { ModelStoreError, type ModelStore } from '../model-store/store';
+import type { AdminActions } from './admin';
 import { createApp } from './app';
+import type { RetrainTrigger } from './drift-monitor';
+import { createPool } from '../db/pool';
+import { createLive, type Live } from './live';
+import { migrateWhenReachable, PostgresLiveStore } from './pg-live-store';
 import { createMetrics, type Metrics } from './metrics';
 import { ModelHolder, toServingModel, type LoadFailure } from './model-holder';
 import type { Gate } from './routes/types';
 
 export const productionAlias = 'production';
+export const stagingAlias = 'staging';
 
 function classifyLoadError(err: unknown): LoadFailure {
   if (err instanceof MlflowUnavailableError) return 'registry_unreachable';
@@ -49,6 +55,8 @@ export function holderFor(
             digest: previous.digest,
           });
         metrics.modelInfo.set({ alias, name: m.name, version: m.version, digest: m.digest }, 1);
+        if (m.holdoutMae !== null)
+          metrics.holdoutMae.set({ model_version: m.version }, m.holdoutMae);
       },
     },
     classifyLoadError,
@@ -82,6 +90,7 @@ export async function startMetricsServer(
 export interface RunningServer {
   server: Server;
   models: ModelHolder;
+  live: Live;
   metrics: Metrics;
   url: string;
   /** Drains: readiness 503, no new connections, requests in flight finish (until the deadline). */
@@ -95,6 +104,10 @@ export interface ServerOptions {
   metricsEndpoint?: boolean;
   /** Called with the registry so a cluster worker can report to the primary. */
   onRegistry?: (registry: Registry) => void;
+  /** Release control through the registry governance (promote, roll back, audit). */
+  admin?: AdminActions;
+  /** Starts (or joins) retraining for a sustained drift episode. */
+  retrain?: RetrainTrigger;
 }
 
 /**
@@ -113,12 +126,71 @@ export async function startServer(
   options.onRegistry?.(metrics.registry);
   const store = modelStoreFromConfig(config, mlflow);
   const models = holderFor(store, productionAlias, log, metrics, config.api.maxHorizon);
-  await models.refresh();
+  const staging = holderFor(store, stagingAlias, log, metrics, config.api.maxHorizon);
+  await Promise.all([models.refresh(), staging.refresh()]);
   models.start(config.api.modelRefreshSeconds);
+  staging.start(config.api.modelRefreshSeconds);
+  let stopped = false;
+  const pgStore =
+    config.live.store === 'postgres'
+      ? new PostgresLiveStore(
+          createPool(config.postgres.url, { applicationName: 'icecream-api' }, (err) =>
+            log.warn({ err: err.message }, 'idle database connection lost'),
+          ),
+          log,
+          (n) => metrics.predictionLogDropped.inc(n),
+        )
+      : undefined;
+  if (pgStore) metrics.predictionLog.buffered = () => pgStore.buffered;
+  const live = createLive({
+    production: models,
+    staging,
+    metrics,
+    log,
+    ...(pgStore ? { sink: pgStore, store: pgStore } : {}),
+    actions: options.admin,
+    traffic: { mode: config.canary.mode, canaryShare: config.canary.share },
+    windows: config.live.windows,
+    updateSeconds: config.live.updateSeconds,
+    analysisSeconds: config.canary.analysisSeconds,
+    analysisWindowMs: config.canary.windowSeconds * 1000,
+    policy: {
+      minRequests: config.canary.minRequests,
+      minLabels: config.canary.minLabels,
+      p99Ratio: config.canary.p99Ratio,
+      p99MaxSeconds: config.canary.p99MaxSeconds,
+    },
+    drift: {
+      checkSeconds: config.drift.checkSeconds,
+      windowPeriods: config.drift.windowPeriods,
+      sustainedChecks: config.drift.sustainedChecks,
+      thresholds: { minCurrent: config.drift.minRows },
+      retrain: options.retrain,
+    },
+  });
+  live.traffic.report();
+  live.start();
+  const database = pgStore
+    ? migrateWhenReachable(pgStore.pool, log, () => stopped)
+        .then(async (ok) => {
+          if (!ok) return;
+          // the live sales history survives restarts and is shared by every process
+          for (const row of await pgStore.liveSales()) live.history.setActual(row.date, row.sales);
+        })
+        .catch((err: unknown) =>
+          log.error({ err }, 'database not usable; predictions are buffered'),
+        )
+    : Promise.resolve();
+  // wait a little for the schema (and the live history), not for a database that is down; a
+  // referenced timer: nothing else keeps the process alive before it listens
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([database, new Promise((resolve) => (waited = setTimeout(resolve, 5000)))]);
+  clearTimeout(waited);
   let draining = false;
   const gate = options.gate(metrics);
   const app = createApp({
     models,
+    live,
     log,
     metrics,
     gate,
@@ -144,11 +216,14 @@ export async function startServer(
   return {
     server,
     models,
+    live,
     metrics,
     url,
     close: async () => {
       draining = true;
-      await models.stop();
+      stopped = true;
+      await live.stop();
+      await Promise.all([models.stop(), staging.stop()]);
       metricsServer?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -156,6 +231,8 @@ export async function startServer(
       await closed;
       clearTimeout(deadline);
       await gate.close?.();
+      // after the last request: write what is buffered, then close the pool
+      await pgStore?.close();
     },
   };
 }

@@ -38,6 +38,8 @@ export async function startTestStack(
     TEMPORAL_ADDRESS: '',
     MLFLOW_TRACKING_URI: '',
     LOG_LEVEL: 'warn',
+    // a server started on this stack logs to PostgreSQL only when the stack runs one
+    LIVE_STORE: only.includes('postgres') ? 'postgres' : 'memory',
     ...extraEnv,
   };
   const config = loadConfig(env);

@@ -35,7 +35,7 @@ export interface Auth extends Gate {
    */
   authenticate: RequestHandler;
   /** 403 unless the principal holds the scope. Mount after `authenticate`. */
-  requireScope(scope: Scope): RequestHandler;
+  requireScope(scope: Scope | readonly Scope[]): RequestHandler;
 }
 
 const maxCredentialLength = 8192;
@@ -179,10 +179,13 @@ export function createAuth(o: AuthOptions): Auth {
     );
   };
 
-  const requireScope = (scope: Scope): RequestHandler => {
+  const requireScope = (scope: Scope | readonly Scope[]): RequestHandler => {
+    const wanted: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+    const named =
+      wanted.length === 1 ? `the scope "${wanted[0]!}"` : `one of the scopes ${wanted.join(', ')}`;
     return (_req, res, next) => {
       const principal = res.locals.principal as Principal | undefined;
-      if (principal?.scopes.includes(scope)) {
+      if (principal && wanted.some((w) => principal.scopes.includes(w))) {
         next();
         return;
       }
@@ -191,29 +194,32 @@ export function createAuth(o: AuthOptions): Auth {
         fail(next, missing);
         return;
       }
-      const message = `this route needs the scope "${scope}"; the credential has ${
+      const message = `this route needs ${named}; the credential has ${
         principal.scopes.length ? principal.scopes.join(', ') : 'no scopes'
       }`;
       fail(
         next,
         new AuthError(403, authErrorCodes.insufficientScope, 'insufficient_scope', message, {
-          'WWW-Authenticate': bearerChallenge('insufficient_scope', message, scope),
+          'WWW-Authenticate': bearerChallenge('insufficient_scope', message, wanted.join(' ')),
         }),
       );
+    };
+  };
+
+  const requireAny = (anyOf: readonly Scope[]): RequestHandler => {
+    const check = requireScope(anyOf);
+    return (req, res, next) => {
+      authenticate(req, res, (err?: unknown) => {
+        if (err) next(err);
+        else check(req, res, next);
+      });
     };
   };
 
   return {
     authenticate,
     requireScope,
-    require(scope) {
-      const check = requireScope(scope);
-      return (req, res, next) => {
-        authenticate(req, res, (err?: unknown) => {
-          if (err) next(err);
-          else check(req, res, next);
-        });
-      };
-    },
+    require: (scope) => requireAny([scope]),
+    requireAny,
   };
 }

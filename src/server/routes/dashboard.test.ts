@@ -10,9 +10,9 @@ import { ModelHolder } from '../model-holder';
 import type { Gate } from './types';
 
 /** Refuses every scoped route: the dashboard shell must still load. */
-const closedGate: Gate = {
-  require: () => (_req, _res, next) => next(new HttpError(401, 'unauthenticated', 'no key')),
-};
+const closedGateCheck: ReturnType<Gate['require']> = (_req, _res, next) =>
+  next(new HttpError(401, 'unauthenticated', 'no key'));
+const closedGate: Gate = { require: () => closedGateCheck, requireAny: () => closedGateCheck };
 
 const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
 

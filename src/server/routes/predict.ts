@@ -3,7 +3,9 @@ import type { Request, Response } from 'express';
 import { ForecastInputError, forecast, type FeatureRow, type Prediction } from '../../ml/serving';
 import { HttpError } from '../errors';
 import type { Metrics } from '../metrics';
-import type { ModelHolder, ServingModel } from '../model-holder';
+import type { Live } from '../live';
+import type { Arm } from '../live-store';
+import type { ServingModel } from '../model-holder';
 import { invocationRows } from '../scoring';
 import {
   invocationsRequest,
@@ -18,7 +20,7 @@ import {
 import type { RouteSpec } from './types';
 
 export interface PredictDeps {
-  models: ModelHolder;
+  live: Live;
   metrics: Metrics;
   maxBatch: number;
 }
@@ -32,10 +34,16 @@ function jsonBody(req: Request): unknown {
   return req.body;
 }
 
-function servingModel(models: ModelHolder): ServingModel {
-  const model = models.current;
-  if (!model) throw new HttpError(503, 'not_ready', 'no production model is loaded yet');
-  return model;
+/** The caller as the traffic split sees it: the principal, else the remote address. */
+function clientOf(req: Request, res: Response): string {
+  return (res.locals.principal as { id?: string } | undefined)?.id ?? `ip:${req.ip ?? ''}`;
+}
+
+function routeOf(live: Live, req: Request, res: Response) {
+  const route = live.traffic.route(clientOf(req, res));
+  if (!route) throw new HttpError(503, 'not_ready', 'no production model is loaded yet');
+  res.locals.arm = route.arm;
+  return route;
 }
 
 function checkBatch(n: number, max: number): void {
@@ -43,9 +51,11 @@ function checkBatch(n: number, max: number): void {
     throw new HttpError(413, 'too_many_rows', `a request may hold at most ${max} rows; got ${n}`);
 }
 
-function predictRows(model: ServingModel, rows: FeatureRow[]): Prediction[] {
+function predictRows(live: Live, model: ServingModel, rows: FeatureRow[]): Prediction[] {
   try {
-    return forecast(model.forecaster, model.history, rows, { maxHorizon: model.maxHorizon });
+    return forecast(model.forecaster, live.history.historyFor(model), rows, {
+      maxHorizon: model.maxHorizon,
+    });
   } catch (err) {
     if (err instanceof ForecastInputError) throw new HttpError(422, 'unprocessable', err.message);
     throw err;
@@ -65,13 +75,87 @@ function toRow(r: {
 }
 
 /** Marks the response for the request log line and the metrics. */
-function account(res: Response, deps: PredictDeps, model: ServingModel, ids: string[] | number) {
+function account(res: Response, deps: PredictDeps, model: ServingModel, arm: Arm, ids: string[]) {
   res.locals.modelVersion = model.version;
-  if (typeof ids !== 'number') res.locals.predictionIds = ids;
-  deps.metrics.predictions.inc(
-    { model_version: model.version, variant: 'production' },
-    typeof ids === 'number' ? ids : ids.length,
-  );
+  res.locals.predictionIds = ids;
+  deps.metrics.predictions.inc({ model_version: model.version, variant: arm }, ids.length);
+}
+
+/**
+ * Logs each prediction (sync, O(1) per row) and remembers the request's inputs for the live
+ * history. Returns the ids.
+ */
+function log(
+  deps: PredictDeps,
+  ctx: { client: string; route: string; arm: Arm; model: ServingModel; shadowOf?: string[] },
+  rows: FeatureRow[],
+  predictions: Prediction[],
+  ids: string[] = predictions.map(() => randomUUID()),
+): string[] {
+  const { live } = deps;
+  const time = new Date();
+  predictions.forEach((p, i) => {
+    const row = rows[i]!;
+    if (ctx.arm !== 'shadow') live.history.noteInputs(p.date, row);
+    if (ctx.arm === 'production') live.driftMonitor.observe(p.date, row.temperature, p.prediction);
+    live.sink.record({
+      id: ids[i]!,
+      time,
+      client: ctx.client,
+      route: ctx.route,
+      modelName: ctx.model.name,
+      modelVersion: ctx.model.version,
+      modelDigest: ctx.model.digest,
+      arm: ctx.arm,
+      date: p.date,
+      horizon: live.history.horizonOf(ctx.model, p.date),
+      inputs: row.covariates
+        ? { temperature: row.temperature, covariates: row.covariates }
+        : { temperature: row.temperature },
+      prediction: p.prediction,
+      lower: p.lower,
+      upper: p.upper,
+      shadowOf: ctx.shadowOf?.[i] ?? null,
+    });
+  });
+  return ids;
+}
+
+/** Shadow mode: the candidate scores a copy after the response; recorded only. */
+function shadow(
+  deps: PredictDeps,
+  candidate: ServingModel | undefined,
+  ctx: { client: string; route: string },
+  rows: FeatureRow[],
+  servedIds: string[],
+): void {
+  if (!candidate) return;
+  setImmediate(() => {
+    const started = process.hrtime.bigint();
+    let error = false;
+    try {
+      const predictions = predictRows(deps.live, candidate, rows);
+      log(
+        deps,
+        { ...ctx, arm: 'shadow', model: candidate, shadowOf: servedIds },
+        rows,
+        predictions,
+      );
+      deps.metrics.predictions.inc(
+        { model_version: candidate.version, variant: 'shadow' },
+        predictions.length,
+      );
+    } catch {
+      error = true;
+    }
+    deps.live.stats.observe({
+      time: Date.now(),
+      arm: 'shadow',
+      version: candidate.version,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      error,
+    });
+  });
 }
 
 /** `POST /v1/predict` and MLflow's `POST /invocations`. */
@@ -93,7 +177,8 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
       },
       handler: (req, res) => {
         const body = jsonBody(req);
-        const model = servingModel(deps.models);
+        const route = routeOf(deps.live, req, res);
+        const model = route.model;
         // one schema per shape, so the error names the field rather than "no union member matched"
         const rowsGiven = (body as { rows?: unknown } | null)?.rows;
         const isBatch = typeof body === 'object' && body !== null && 'rows' in body;
@@ -106,23 +191,21 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
             'the request body is invalid',
             issues(parsed.error),
           );
-        const rows = 'rows' in parsed.data ? parsed.data.rows : [parsed.data];
-        const predictions = predictRows(model, rows.map(toRow));
+        const rows = ('rows' in parsed.data ? parsed.data.rows : [parsed.data]).map(toRow);
+        const predictions = predictRows(deps.live, model, rows);
+        const ctx = { client: clientOf(req, res), route: '/v1/predict' };
+        const ids = log(deps, { ...ctx, arm: route.arm, model }, rows, predictions);
         const coverage = model.forecaster.interval.coverage;
-        const out = predictions.map((p) => ({
+        const out = predictions.map((p, i) => ({
           date: p.date,
           prediction: round2(p.prediction),
           interval: { lower: round2(p.lower), upper: round2(p.upper), coverage },
           model_version: model.version,
-          prediction_id: randomUUID(),
+          prediction_id: ids[i]!,
         }));
-        account(
-          res,
-          deps,
-          model,
-          out.map((p) => p.prediction_id),
-        );
+        account(res, deps, model, route.arm, ids);
         res.json(isBatch ? { predictions: out, model_version: model.version } : out[0]);
+        shadow(deps, route.shadow, ctx, rows, ids);
       },
     },
     {
@@ -138,7 +221,8 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
       },
       handler: (req, res) => {
         const body = jsonBody(req);
-        const model = servingModel(deps.models);
+        const route = routeOf(deps.live, req, res);
+        const model = route.model;
         const parsed = invocationsRequest.safeParse(body);
         if (!parsed.success)
           throw new HttpError(
@@ -149,9 +233,13 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
           );
         const rows = invocationRows(parsed.data, model.forecaster.features.covariates);
         checkBatch(rows.length, deps.maxBatch);
-        const predictions = predictRows(model, rows.map(toRow));
-        account(res, deps, model, predictions.length);
+        const featureRows = rows.map(toRow);
+        const predictions = predictRows(deps.live, model, featureRows);
+        const ctx = { client: clientOf(req, res), route: '/invocations' };
+        const ids = log(deps, { ...ctx, arm: route.arm, model }, featureRows, predictions);
+        account(res, deps, model, route.arm, ids);
         res.json({ predictions: predictions.map((p) => round2(p.prediction)) });
+        shadow(deps, route.shadow, ctx, featureRows, ids);
       },
     },
   ];

@@ -10,6 +10,8 @@ export interface Gate {
   require(scope: Scope): RequestHandler;
   /** Called when the server stops (e.g. to write what the gate batched). */
   close?(): Promise<void>;
+  /** Lets a caller holding any of `scopes` through. */
+  requireAny(scopes: readonly Scope[]): RequestHandler;
 }
 
 export interface ResponseSpec {
@@ -29,10 +31,13 @@ export interface RouteSpec {
   summary: string;
   /** The scope a caller needs; null for the open routes (health, readiness, the document). */
   scope: Scope | null;
+  /** Any of these scopes is enough (e.g. metrics or admin); `scope` is the first of them. */
+  scopes?: readonly Scope[];
   body?: z.ZodType;
   responses: Record<number, ResponseSpec>;
   handler: RequestHandler;
 }
 
 /** Lets everything through: for AUTH_DISABLED=true (local experiments) and unit tests. */
-export const openGate: Gate = { require: () => (_req, _res, next) => next() };
+const pass: RequestHandler = (_req, _res, next) => next();
+export const openGate: Gate = { require: () => pass, requireAny: () => pass };
