@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -15,7 +16,7 @@ import { writeBundle } from '../src/model-store/bundle';
 import { modelStoreFromConfig } from '../src/model-store/from-config';
 import { digestTag, publishBundle, type PublishResult } from '../src/model-store/publish';
 import type { ModelStore } from '../src/model-store/store';
-import { FileKeyStore } from '../src/server/auth';
+import { FileKeyStore, gateFromConfig } from '../src/server/auth';
 import { openGate } from '../src/server/routes/types';
 import { startServer, type RunningServer } from '../src/server/server';
 import { freePort } from '../src/stack/processes';
@@ -85,7 +86,7 @@ describe('serving from the model store (real MLflow)', () => {
   }
 
   beforeAll(async () => {
-    stack = await startTestStack(['mlflow'], { MODEL_REFRESH_SECONDS: '0.5' });
+    stack = await startTestStack(['mlflow', 'postgres'], { MODEL_REFRESH_SECONDS: '0.5' });
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-serving-'));
     mlflow = mlflowClientFromConfig(stack.config);
     store = modelStoreFromConfig(stack.config, mlflow);
@@ -279,6 +280,58 @@ describe('serving from the model store (real MLflow)', () => {
       child.kill('SIGKILL');
     }
   }, 120_000);
+
+  it(
+    'holds 300 req/s for 30 s with auth, metrics and the PostgreSQL prediction log on: no errors, memory flat',
+    { timeout: 120_000 },
+    async () => {
+      const config = {
+        ...stack.config,
+        api: { ...stack.config.api, port: await freePort(), metricsPort: 0 },
+      };
+      const keys = new FileKeyStore(config.auth.keysFile);
+      const { key } = await keys.create({ name: 'soak', scopes: ['predict', 'metrics'] });
+      await keys.close();
+      const soaked = await startServer(config, createLogger('silent'), {
+        gate: gateFromConfig(config.auth, createLogger('silent')),
+      });
+      try {
+        const heap: number[] = [];
+        const sampler = setInterval(() => heap.push(process.memoryUsage().heapUsed), 1000);
+        const result = await autocannon({
+          url: `${soaked.url}/v1/predict`,
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ date: '2016-01-01', temperature: 9 }),
+          connections: 8,
+          overallRate: 300,
+          duration: 30,
+        });
+        clearInterval(sampler);
+        expect(result.errors + result.timeouts + result.non2xx).toBe(0);
+        expect(result.requests.total).toBeGreaterThan(300 * 30 * 0.9);
+        // flat: the heap's high-water mark of the last 10 s within 20 MB of that of seconds 5-15
+        const early = Math.max(...heap.slice(5, 15));
+        const late = Math.max(...heap.slice(-10));
+        expect((late - early) / 1e6).toBeLessThan(20);
+        const text = await (
+          await fetch(`${soaked.url}/metrics`, { headers: { authorization: `Bearer ${key}` } })
+        ).text();
+        expect(Number(/^icecream_prediction_log_dropped_total (\d+)$/m.exec(text)?.[1] ?? 0)).toBe(
+          0,
+        );
+        expect(
+          Number(
+            /^icecream_predictions_total\{model_version="\d+",variant="production"\} (\d+)$/m.exec(
+              text,
+            )?.[1],
+          ),
+        ).toBeGreaterThanOrEqual(result.requests.total);
+      } finally {
+        await soaked.close();
+      }
+    },
+  );
 });
 
 /** The `model/` folder of a run in the MLflow server's artifact store. */
