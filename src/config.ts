@@ -102,6 +102,7 @@ const schema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   STACK_START_TIMEOUT_SECONDS: positive(180),
+  ICECREAM_CACHE_MAX_MB: positive(1024),
   ICECREAM_API_URL: optionalText,
   ICECREAM_API_KEY: optionalText,
   // set by the image build (Dockerfile build args): the image has no .git to ask
@@ -195,6 +196,10 @@ export interface Config {
       | undefined;
     /** Token bucket per client, per process. */
     rateLimit: { perSecond: number; burst: number };
+  };
+  pipeline: {
+    /** bound of each worker's digest-keyed cache of data and step outputs (`<localDir>/cache`) */
+    cacheMaxBytes: number;
   };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   stackStartTimeoutMs: number;
@@ -376,6 +381,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : undefined,
       rateLimit: { perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST },
     },
+    pipeline: { cacheMaxBytes: Math.round(e.ICECREAM_CACHE_MAX_MB * 1024 * 1024) },
     logLevel: e.LOG_LEVEL,
     stackStartTimeoutMs: e.STACK_START_TIMEOUT_SECONDS * 1000,
     childEnv: {

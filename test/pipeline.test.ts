@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -83,7 +84,7 @@ describe('training pipeline end to end', () => {
   it('records the run with params, metrics and provenance tags in MLflow', async () => {
     const { run } = await mlflowGet<{
       run: {
-        info: { status: string };
+        info: { status: string; artifact_uri: string };
         data: {
           metrics: { key: string; value: number }[];
           params: { key: string; value: string }[];
@@ -106,6 +107,27 @@ describe('training pipeline end to end', () => {
     expect(tag('data.md5')).toBe(result.dataMd5);
     expect(tag('temporal.workflow_id')).toBe(workflowId);
     expect(tag('mlflow.source.git.commit')).toMatch(/^([0-9a-f]{40}|unknown)$/);
+    // every step's output by digest, readable back through the artifact proxy
+    for (const step of ['validate', 'split', 'train', 'evaluate']) {
+      const uri = tag(`icecream.step.${step}.uri`) ?? '';
+      const prefix = `${run.info.artifact_uri}/`;
+      expect(uri.startsWith(prefix), `${step} uri ${uri}`).toBe(true);
+      const res = await fetch(
+        `${mlflowUrl}/api/2.0/mlflow-artifacts/artifacts/${uri.slice('mlflow-artifacts:/'.length)}`,
+      );
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+        tag(`icecream.step.${step}.sha256`),
+      );
+      expect(String(bytes.length)).toBe(tag(`icecream.step.${step}.size`));
+    }
+    expect(tag('icecream.step.ingest.md5')).toBe(result.dataMd5);
+    expect(tag('icecream.step.register.sha256')).toMatch(/^[0-9a-f]{64}$/);
+    const input = await mlflowGet<{ files?: { path: string }[] }>('artifacts/list', {
+      run_id: result.register.runId,
+      path: 'pipeline',
+    });
+    expect(input.files?.map((f) => f.path)).toContain('pipeline/input.json');
   });
 
   it('nests one run per model family under the pipeline run and records the datasets', async () => {
@@ -187,7 +209,7 @@ describe('training pipeline end to end', () => {
       version: '1',
       inputs: ['holdout', 'training'],
     });
-  });
+  }, 90_000); // importing mlflow in Python takes 15-30 s on a busy 2-core machine
 
   it('serves a prediction from the production model over HTTP', async () => {
     const keys = new FileKeyStore(stack.config.auth.keysFile);
@@ -349,18 +371,32 @@ describe('training pipeline end to end', () => {
     expect(await worker.exited).toBe(0);
   }, 180_000);
 
-  it('a second run registers version 2 and keeps production unless it is better', async () => {
-    const second = await runTrainingPipeline(stack.config, input);
+  it('returns the first result for the same request instead of training again', async () => {
+    const again = await runTrainingPipeline(stack.config, { ...input, reason: 'asked twice' });
+    expect(again.reused).toBe(true);
+    expect(again.workflowId).toBe(workflowId);
+    expect(again.result.register).toEqual(result.register);
+    const versions = await mlflowGet<{ model_versions?: unknown[] }>('model-versions/search', {
+      filter: `name='${stack.config.mlflow.registeredModel}'`,
+    });
+    expect(versions.model_versions).toHaveLength(1);
+  });
+
+  it('a forced run registers version 2 and keeps production unless it is better', async () => {
+    const second = await runTrainingPipeline(stack.config, { ...input, force: true });
+    expect(second.reused).toBe(false);
     expect(second.result.register.version).toBe('2');
     // same data, same config: not better than the champion, so production stays at 1
     expect(second.result.promote.promoted).toBe(false);
     expect(second.result.promote.productionVersion).toBe('1');
-    expect(second.result.promote.reason).toMatch(/not enough gain|not significant/);
+    expect(second.result.promote.reason).toMatch(
+      /not enough gain|not significant|no fair comparison/,
+    );
   });
 
   it('rides out an MLflow outage: activities are retried until the server is back', async () => {
     await stackDown(stack.config, ['mlflow']);
-    const pending = runTrainingPipeline(stack.config, input);
+    const pending = runTrainingPipeline(stack.config, { ...input, force: true });
     await new Promise((r) => setTimeout(r, 4000)); // the evaluate step fails against the stopped server
     await stackUp(stack.config, () => undefined, ['mlflow']);
     const { workflowId: id, result: third } = await pending;

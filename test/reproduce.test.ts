@@ -55,27 +55,29 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
     const env = new MockActivityEnvironment();
     const call = <A, R>(fn: (a: A) => Promise<R>, a: A): Promise<R> =>
       env.run<[A], R, typeof fn>(fn, a);
-    const work = { workflowId: `test-${randomUUID()}`, runId: randomUUID() };
-    const data = await call(acts.ingestDataset, given);
-    const valid = await call(acts.validateDataset, { ...work, data, columns: given.columns });
-    const split = await call(acts.splitDataset, {
-      seriesFile: valid.seriesFile,
-      holdout: given.holdout,
-    });
-    const trained = await call(acts.trainModel, {
-      ...work,
-      seriesFile: valid.seriesFile,
+    const workflowId = `test-${randomUUID()}`;
+    const run = await call(acts.openRun, { workflowId, runId: randomUUID(), input: given });
+    const data = await call(acts.ingestDataset, { run, input: given });
+    const valid = await call(acts.validateDataset, { run, data, columns: given.columns });
+    const series = valid.series;
+    const split = await call(acts.splitDataset, { run, series, holdout: given.holdout });
+    const { plan, chunks } = await call(acts.planTraining, { run, series, split, input: given });
+    const parts = [];
+    for (const chunk of chunks) {
+      const r = await call(acts.runTrials, { run, series, split, plan: plan!, chunk });
+      parts.push({ chunk, trials: r.trials });
+    }
+    const trained = await call(acts.fitFinal, {
+      run,
+      series,
       split,
       input: given,
+      plan,
+      trials: parts,
     });
-    const evaluation = await call(acts.evaluateModel, {
-      ...work,
-      seriesFile: valid.seriesFile,
-      split,
-      modelFile: trained.modelFile,
-    });
+    const evaluation = await call(acts.evaluateModel, { run, series, split, model: trained.model });
     const registered = await call(acts.registerModel, {
-      ...work,
+      run,
       input: given,
       data,
       valid,
@@ -84,7 +86,8 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
       evaluation,
     });
     const promoted = await call(acts.promoteModel, {
-      ...work,
+      run,
+      workflowId,
       registered,
       evaluation,
       policy: {},
@@ -132,7 +135,9 @@ describe('reproduce, model cards, diff and the promotion gate', () => {
           columns: japanColumns,
         },
         projectRoot: root,
-        workRoot: path.join(stack.dir, 'work'),
+        cacheDir: path.join(stack.dir, 'cache', path.basename(root)),
+        cacheMaxBytes: 256 * 1024 * 1024,
+        dvc: undefined,
         mlflow,
         experimentName: stack.config.mlflow.experimentName,
         registeredModel: stack.config.mlflow.registeredModel,

@@ -1,33 +1,50 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { DatasetValidationError, type ColumnMap } from '../data/dataset';
-import { DataHashMismatchError, DvcFileError, verifyDataset } from '../data/dvc';
-import { publishModelCard } from '../pipeline/model-card-record';
-import { RegistryActionError } from '../pipeline/registry';
-import { ForecastInputError, ForecasterFormatError, ModelUnavailableError } from '../ml';
-import { CrossValidationError } from '../ml/cv';
+import { Context } from '@temporalio/activity';
+import { parseDataset, type ColumnMap } from '../data/dataset';
+import type { Dvc } from '../data/dvc';
 import type { MlflowClient } from '../mlflow/client';
-import { MlflowError } from '../mlflow/errors';
-import { BundleIntegrityError } from '../model-store/bundle';
-import { ModelStore, ModelStoreError } from '../model-store/store';
-import { PipelineInputError, evaluateStep, splitStep, validateStep } from '../pipeline/steps';
-import { trainOnThread } from '../pipeline/train-thread';
-import type {
-  EvaluateResult,
-  IngestResult,
-  PromoteResult,
-  SplitResult,
-  TrainResult,
-  TrainingPipelineInput,
-  ValidateResult,
-} from '../pipeline/types';
+import { ModelStore } from '../model-store/store';
+import { publishModelCard } from '../pipeline/model-card-record';
+import { ArtifactStore, DigestCache } from '../pipeline/content-store';
+import { DatasetSource } from '../pipeline/dataset-source';
 import {
   loadProductionForecaster,
   promoteVersion,
   recordTrainingRun,
   type RunContext,
 } from '../pipeline/record';
+import { closeRun, openRun, recordStep, type RunEndStatus } from '../pipeline/run-record';
+import { resolveInput } from '../pipeline/run-key';
+import { canonicalJson } from '../pipeline/run-references';
+import { seriesFromJson, seriesToJson } from '../data/series-file';
+import {
+  describeSeries,
+  evaluateSeries,
+  evaluationJson,
+  planTraining,
+  splitSeries,
+  type TrialChunk,
+} from '../pipeline/steps';
+import { runOnThread } from '../pipeline/train-thread';
+import type { ExperimentPlan } from '../ml/experiment';
+import type { Trial } from '../ml/search';
+import type {
+  ContentRef,
+  EvaluateResult,
+  IngestResult,
+  PromoteResult,
+  RegisterResult,
+  RunRef,
+  SplitResult,
+  TrainResult,
+  TrainingPipelineInput,
+  TrainingPlan,
+  TrialsResult,
+  ValidateResult,
+} from '../pipeline/types';
+import { classify } from './classify';
 
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
@@ -35,8 +52,11 @@ export interface ActivityDeps {
   defaults: { dataPath: string; dvcFile: string; columns: ColumnMap };
   /** Relative data paths in the input are resolved against this folder. */
   projectRoot: string;
-  /** Per-workflow-run work folders go under this folder. */
-  workRoot: string;
+  /** This worker's digest-keyed cache of data and step outputs (bounded, evicted). */
+  cacheDir: string;
+  cacheMaxBytes: number;
+  /** The `dvc` CLI, to fetch data by md5 from the DVC remote; undefined: workspace and cache only. */
+  dvc: Dvc | undefined;
   mlflow: MlflowClient;
   experimentName: string;
   registeredModel: string;
@@ -44,153 +64,332 @@ export interface ActivityDeps {
   provenance: () => Promise<Record<string, string>>;
 }
 
-interface WorkRef {
-  workflowId: string;
-  runId: string;
-}
-
-// Errors that retrying cannot fix: bad data, bad request, corrupt model files.
-const permanentErrors = [
-  DatasetValidationError,
-  DataHashMismatchError,
-  DvcFileError,
-  PipelineInputError,
-  ForecastInputError,
-  ForecasterFormatError,
-  CrossValidationError,
-  ModelUnavailableError,
-  BundleIntegrityError,
-  ModelStoreError,
-  RegistryActionError,
-] as const;
-
-/**
- * The one place retryability is decided: permanent failures become non-retryable
- * ApplicationFailures named after the error class; everything else is rethrown for Temporal
- * to retry (MLflow unavailable, timeouts, disk hiccups).
- */
-async function classify<T>(run: () => Promise<T> | T): Promise<T> {
+/** Heartbeats `details()` every few seconds while `run` runs, so cancellation reaches it. */
+async function withHeartbeat<T>(details: () => unknown, run: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), 3000);
   try {
     return await run();
-  } catch (err) {
-    // by class, or by name for errors re-created from the training thread
-    const permanent =
-      permanentErrors.some(
-        (E) => err instanceof E || (err instanceof Error && err.name === E.name),
-      ) ||
-      (err instanceof MlflowError && !err.retryable);
-    if (permanent && err instanceof Error) {
-      throw ApplicationFailure.create({
-        message: err.message,
-        type: err.name,
-        nonRetryable: true,
-        cause: err,
-      });
-    }
-    throw err;
+  } finally {
+    clearInterval(timer);
   }
 }
 
 /**
- * The pipeline's activities: thin adapters that load via data/, compute via ml/ (through the
- * file steps in pipeline/steps.ts) and record via mlflow/.
+ * The pipeline's activities: thin adapters that take and return references (digests and URIs),
+ * read their inputs through the content store (verified), compute through pipeline/steps.ts and
+ * record every output on the MLflow run. Retryability is decided once, in `classify`.
  */
 export function createActivities(deps: ActivityDeps) {
-  const workDir = (ref: WorkRef): string =>
-    path.join(deps.workRoot, ref.workflowId.replace(/[^\w.-]/g, '_'), ref.runId);
-  const resolve = (p: string): string => path.resolve(deps.projectRoot, p);
+  const cache = new DigestCache(path.join(deps.cacheDir, 'objects'), deps.cacheMaxBytes);
+  const store = new ArtifactStore(deps.mlflow, cache);
+  const datasets = new DatasetSource(deps.projectRoot, cache, deps.dvc);
+  const models = new ModelStore(
+    deps.mlflow,
+    deps.registeredModel,
+    path.join(deps.cacheDir, 'models'),
+  );
+  const readSeriesRef = async (ref: ContentRef) =>
+    seriesFromJson(JSON.parse(await store.getText(ref)) as Parameters<typeof seriesFromJson>[0]);
 
   return {
-    /** Verifies the dataset against the md5 its .dvc file pins; a mismatch names both hashes. */
-    async ingestDataset(input: TrainingPipelineInput): Promise<IngestResult> {
-      return classify(async () => {
-        const ref = await verifyDataset(
-          resolve(input.dataPath ?? deps.defaults.dataPath),
-          resolve(input.dvcFile ?? deps.defaults.dvcFile),
-        );
-        return {
-          dataPath: ref.path,
-          dvcFile: ref.dvcFile,
-          md5: ref.md5,
-          size: fs.statSync(ref.path).size,
-        };
-      });
-    },
-
-    async validateDataset(
-      req: WorkRef & { data: IngestResult; columns: ColumnMap | undefined },
-    ): Promise<ValidateResult> {
-      return classify(() =>
-        validateStep(req.data.dataPath, req.columns ?? deps.defaults.columns, workDir(req)),
-      );
-    },
-
-    async splitDataset(req: {
-      seriesFile: string;
-      holdout: number | undefined;
-    }): Promise<SplitResult> {
-      return classify(() => splitStep(req.seriesFile, req.holdout));
-    },
-
-    async trainModel(
-      req: WorkRef & { seriesFile: string; split: SplitResult; input: TrainingPipelineInput },
-    ): Promise<TrainResult> {
-      // the search reports progress; heartbeats make it visible (`temporal workflow describe`)
-      return classify(() =>
-        trainOnThread(
-          {
-            seriesFile: req.seriesFile,
-            split: req.split,
-            options: req.input,
-            outDir: workDir(req),
-          },
-          (p) => heartbeat(p),
-        ),
-      );
-    },
-
-    /** Holdout metrics, baselines, and the production model scored on the same holdout. */
-    async evaluateModel(
-      req: WorkRef & { seriesFile: string; split: SplitResult; modelFile: string },
-    ): Promise<EvaluateResult> {
-      return classify(async () => {
-        const champion = await loadProductionForecaster(
-          new ModelStore(deps.mlflow, deps.registeredModel, path.join(deps.workRoot, 'models')),
-        );
-        heartbeat('evaluating');
-        return evaluateStep(req.seriesFile, req.split, req.modelFile, workDir(req), champion);
-      });
-    },
-
-    /** Logs the run to MLflow and registers its model version (idempotent across retries). */
-    async registerModel(req: Omit<RunContext, 'workDir' | 'provenance' | 'columns'>) {
-      return classify(async () =>
-        recordTrainingRun(
+    /**
+     * First step: opens the MLflow run (RUNNING) with this worker's provenance and the resolved
+     * input, so every attempt is visible in MLflow from its start.
+     */
+    async openRun(req: {
+      workflowId: string;
+      runId: string;
+      input: TrainingPipelineInput;
+    }): Promise<RunRef> {
+      return classify('ingest', async () =>
+        openRun(
           deps.mlflow,
           {
             ...req,
-            columns: req.input.columns ?? deps.defaults.columns,
-            workDir: workDir(req),
+            resolved: resolveInput(req.input, deps.defaults, deps.projectRoot),
             provenance: await deps.provenance(),
           },
+          deps.experimentName,
+        ),
+      );
+    },
+
+    /**
+     * The dataset's md5 from its .dvc pin; the bytes are made available on this worker (cache,
+     * workspace, DVC remote) and verified. A workspace file that differs from the pin names both hashes.
+     */
+    async ingestDataset(req: { run: RunRef; input: TrainingPipelineInput }): Promise<IngestResult> {
+      return classify('ingest', async () => {
+        const data = await datasets.pin(
+          req.input.dataPath ?? deps.defaults.dataPath,
+          req.input.dvcFile ?? deps.defaults.dvcFile,
+        );
+        await recordStep(
+          deps.mlflow,
+          req.run,
+          'ingest',
           {
-            experimentName: deps.experimentName,
-            registeredModel: deps.registeredModel,
+            md5: data.md5,
+            sha256: data.sha256,
+            size: data.size,
+            uri: `dvc:${data.dvcFile}#md5=${data.md5}`,
+          },
+          { 'data.md5': data.md5, 'data.path': data.dataPath, 'data.dvc_file': data.dvcFile },
+        );
+        return data;
+      });
+    },
+
+    /** Reads the data by its md5 (re-checked), validates it, stores the series (sha256). */
+    async validateDataset(req: {
+      run: RunRef;
+      data: IngestResult;
+      columns: ColumnMap | undefined;
+    }): Promise<ValidateResult> {
+      return classify('validate', async () => {
+        const csv = fs.readFileSync(await datasets.file(req.data), 'utf8');
+        const series = parseDataset(csv, req.columns ?? deps.defaults.columns, req.data.dataPath);
+        const ref = await store.put(
+          req.run.artifactUri,
+          'pipeline/validate/series.json',
+          Buffer.from(`${JSON.stringify(seriesToJson(series))}\n`),
+        );
+        await recordStep(deps.mlflow, req.run, 'validate', ref);
+        return { series: ref, ...describeSeries(series) };
+      });
+    },
+
+    async splitDataset(req: {
+      run: RunRef;
+      series: ContentRef;
+      holdout: number | undefined;
+    }): Promise<SplitResult> {
+      return classify('split', async () => {
+        const split = splitSeries(await readSeriesRef(req.series), req.holdout);
+        const ref = await store.put(
+          req.run.artifactUri,
+          'pipeline/split/split.json',
+          Buffer.from(canonicalJson(split)), // the bytes reproduce digests (run-references.ts)
+        );
+        await recordStep(deps.mlflow, req.run, 'split', ref);
+        return split;
+      });
+    },
+
+    /**
+     * Plans the model search (folds and every family's candidates, stored as
+     * `pipeline/train/plan.json`) and cuts it into chunks of trials for `runTrials`. No plan when
+     * the input fixes the configuration.
+     */
+    async planTraining(req: {
+      run: RunRef;
+      series: ContentRef;
+      split: SplitResult;
+      input: TrainingPipelineInput;
+    }): Promise<TrainingPlan> {
+      return classify('train', async () => {
+        const planned = planTraining(await readSeriesRef(req.series), req.split, req.input);
+        if (!planned) return { plan: null, chunks: [], total: 0 };
+        const plan = await store.put(
+          req.run.artifactUri,
+          'pipeline/train/plan.json',
+          Buffer.from(`${JSON.stringify(planned.plan)}\n`),
+        );
+        return { plan, chunks: planned.chunks, total: planned.total };
+      });
+    },
+
+    /**
+     * One chunk of the search's trials (CV of each candidate) on a worker thread, heartbeating;
+     * a cancelled or timed-out attempt terminates the thread. Stores the trials' results.
+     */
+    async runTrials(req: {
+      run: RunRef;
+      series: ContentRef;
+      split: SplitResult;
+      plan: ContentRef;
+      chunk: TrialChunk;
+    }): Promise<TrialsResult> {
+      return classify('train', async () => {
+        const series = await readSeriesRef(req.series);
+        const plan = JSON.parse(await store.getText(req.plan)) as ExperimentPlan;
+        let progress: unknown = { stage: `trials of ${req.chunk.family}`, done: 0 };
+        const trials = await withHeartbeat(
+          () => progress,
+          () =>
+            runOnThread(
+              series,
+              { kind: 'trials', split: req.split, plan, chunk: req.chunk },
+              (p) => (progress = p),
+              Context.current().cancellationSignal,
+            ),
+        );
+        const { family, from, to } = req.chunk;
+        const ref = await store.put(
+          req.run.artifactUri,
+          `pipeline/train/trials/${family}-${from}-${to}.json`,
+          Buffer.from(`${JSON.stringify(trials)}\n`),
+        );
+        let best: TrialsResult['best'] = null;
+        for (const t of trials)
+          if (t.cv && (!best || t.cv.mae < best.cvMae))
+            best = { family, params: t.params, cvMae: t.cv.mae };
+        return { trials: ref, count: trials.length, best };
+      });
+    },
+
+    /**
+     * The final model from the trials (or the fixed configuration): chosen family, interval from
+     * its CV residuals, fitted on every training row. Stores forecaster.json and the selection
+     * report; byte-identical to training in one process with the same seed.
+     */
+    async fitFinal(req: {
+      run: RunRef;
+      series: ContentRef;
+      split: SplitResult;
+      input: TrainingPipelineInput;
+      plan: ContentRef | null;
+      /** the chunks' trials, in the order of the plan's chunks */
+      trials: { chunk: TrialChunk; trials: ContentRef }[];
+    }): Promise<TrainResult> {
+      return classify('train', async () => {
+        const series = await readSeriesRef(req.series);
+        const plan = req.plan
+          ? (JSON.parse(await store.getText(req.plan)) as ExperimentPlan)
+          : null;
+        const byFamily: Trial[][] = (plan?.families ?? []).map(() => []);
+        for (const part of req.trials) {
+          const i = plan?.families.findIndex((f) => f.family === part.chunk.family) ?? -1;
+          byFamily[i]?.push(...(JSON.parse(await store.getText(part.trials)) as Trial[]));
+        }
+        const trained = await withHeartbeat(
+          () => ({ stage: 'fitting the chosen model' }),
+          () =>
+            runOnThread(
+              series,
+              { kind: 'final', split: req.split, options: req.input, plan, trials: byFamily },
+              () => undefined,
+              Context.current().cancellationSignal,
+            ),
+        );
+        const model = await store.put(
+          req.run.artifactUri,
+          'pipeline/train/forecaster.json',
+          Buffer.from(trained.forecasterText),
+        );
+        const experiment = trained.experimentText
+          ? await store.put(
+              req.run.artifactUri,
+              'pipeline/train/experiment.json',
+              Buffer.from(trained.experimentText),
+            )
+          : null;
+        await recordStep(deps.mlflow, req.run, 'train', model);
+        const { family, params, checksum, cv } = trained;
+        return { model, experiment, family, params, checksum, cv };
+      });
+    },
+
+    /** Holdout metrics, baselines, and the production model on the rows after its training window. */
+    async evaluateModel(req: {
+      run: RunRef;
+      series: ContentRef;
+      split: SplitResult;
+      model: ContentRef;
+    }): Promise<EvaluateResult> {
+      return classify('evaluate', async () =>
+        withHeartbeat(
+          () => 'evaluating',
+          async () => {
+            {
+              // the production bundle, fetched by digest into this worker's model cache, verified
+              const champion = await loadProductionForecaster(models);
+              const { report, champion: comparison } = evaluateSeries(
+                await readSeriesRef(req.series),
+                req.split,
+                await store.getText(req.model),
+                champion,
+              );
+              const evaluation = await store.put(
+                req.run.artifactUri,
+                'pipeline/evaluate/evaluation.json',
+                Buffer.from(evaluationJson(report)),
+              );
+              await recordStep(deps.mlflow, req.run, 'evaluate', evaluation);
+              return {
+                evaluation,
+                metrics: report.metrics,
+                baselines: report.baselines,
+                coverage: report.coverage,
+                champion: comparison,
+              };
+            }
           },
         ),
       );
+    },
+
+    /** Logs the results on the run and registers its model version (idempotent across retries). */
+    async registerModel(
+      req: Omit<
+        RunContext,
+        | 'workDir'
+        | 'provenance'
+        | 'series'
+        | 'forecasterText'
+        | 'experimentText'
+        | 'evaluationText'
+        | 'csvText'
+        | 'columns'
+      >,
+    ): Promise<RegisterResult> {
+      return classify('register', async () => {
+        const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-register-'));
+        try {
+          return await recordTrainingRun(
+            deps.mlflow,
+            {
+              ...req,
+              workDir,
+              columns: req.input.columns ?? deps.defaults.columns,
+              provenance: await deps.provenance(),
+              series: await readSeriesRef(req.valid.series),
+              forecasterText: await store.getText(req.trained.model),
+              experimentText: req.trained.experiment
+                ? await store.getText(req.trained.experiment)
+                : null,
+              evaluationText: await store.getText(req.evaluation.evaluation),
+              csvText: fs.readFileSync(await datasets.file(req.data), 'utf8'),
+            },
+            { experimentName: deps.experimentName, registeredModel: deps.registeredModel },
+          );
+        } finally {
+          fs.rmSync(workDir, { recursive: true, force: true });
+        }
+      });
     },
 
     /** Moves the `production` alias to the new version when it beats the current one. */
     async promoteModel(
-      req: WorkRef & Parameters<typeof promoteVersion>[1],
+      req: { run: RunRef } & Parameters<typeof promoteVersion>[1],
     ): Promise<PromoteResult> {
-      return classify(async () => {
+      return classify('promote', async () => {
         const promoted = await promoteVersion(deps.mlflow, req, deps.registeredModel);
         // the card states the decision, so it is written once the decision is known
         await publishModelCard(deps.mlflow, deps.registeredModel, req.registered.version);
         return promoted;
       });
+    },
+
+    /** Ends the pipeline's MLflow run FAILED (with the error) or KILLED; no run: nothing to do. */
+    async closeRun(req: {
+      runId: string;
+      status: RunEndStatus;
+      error?: string;
+    }): Promise<string | null> {
+      return classify('close', () => closeRun(deps.mlflow, req, deps.experimentName));
     },
   };
 }

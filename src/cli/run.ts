@@ -18,7 +18,13 @@ import { servingWiring } from '../serving-admin';
 import { PortInUseError, isPortFree } from '../stack/processes';
 import { stackDown, stackUp } from '../stack/stack';
 import { ensureTools } from '../stack/tools';
-import { createPipelineWorker, installTemporalLogging, runWorker } from '../worker/worker';
+import {
+  createPipelineWorker,
+  installTemporalLogging,
+  runWorker,
+  workerQueues,
+  type WorkerQueue,
+} from '../worker/worker';
 
 const say = (m: string): void => void process.stderr.write(`${m}\n`);
 
@@ -72,13 +78,22 @@ function trainingInput(o: {
   family?: string;
   holdout?: number;
   seed?: number;
+  budget?: number;
+  reason?: string;
+  force?: boolean;
 }): TrainingPipelineInput {
   return {
     ...(o.family ? { family: o.family as ModelFamily } : {}),
     ...(o.holdout !== undefined ? { holdout: o.holdout } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.budget !== undefined ? { budget: o.budget } : {}),
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.force ? { force: true } : {}),
   };
 }
+
+const reusedNote = (workflowId: string): string =>
+  `same data, config and code as workflow ${workflowId}, which already trained: returning its result (--force trains again)`;
 
 async function prepareData(config: Config): Promise<void> {
   const tools = await ensureTools(config.toolsDir, config.python, say);
@@ -160,10 +175,31 @@ export function registerRun(program: Command): void {
 
   program
     .command('worker')
-    .description('run the Temporal worker for the training pipeline (until Ctrl-C)')
-    .action(async () => {
+    .description(
+      'run a Temporal worker for the training pipeline (until Ctrl-C); start more on any host to scale out',
+    )
+    .option(
+      '--queues <list>',
+      'task queues to serve: pipeline (workflow, I/O steps), training (model search), or both',
+      'pipeline,training',
+    )
+    .option(
+      '--concurrency <n>',
+      'training activities at once in this process (default: CPUs)',
+      (v) => Number(v),
+    )
+    .action(async (o: { queues: string; concurrency?: number }) => {
       const config = loadConfig();
-      await runWorker(config, createLogger(config.logLevel, 'worker'));
+      const queues = o.queues.split(',').map((q) => q.trim());
+      const unknown = queues.filter((q) => !(workerQueues as readonly string[]).includes(q));
+      if (unknown.length || queues.length === 0)
+        throw new Error(
+          `--queues: unknown queue ${unknown.join(', ') || '(none)'}; use ${workerQueues.join(', ')}`,
+        );
+      await runWorker(config, createLogger(config.logLevel, 'worker'), {
+        queues: queues as WorkerQueue[],
+        ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      });
     });
 
   program
@@ -191,18 +227,34 @@ export function registerRun(program: Command): void {
     .option('--family <name>', 'model family (default: ridge)')
     .option('--holdout <rows>', 'rows kept for evaluation', (v) => Number(v))
     .option('--seed <n>', 'seed', (v) => Number(v))
+    .option('--budget <n>', 'hyperparameter candidates per family', (v) => Number(v))
+    .option('--reason <text>', 'why this run was started (recorded on the MLflow run)')
+    .option('--force', 'train even if the same data, config and code already trained')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { family?: string; holdout?: number; seed?: number; json?: boolean }) => {
-      const config = loadConfig();
-      const { workflowId, result } = await runTrainingPipeline(
-        config,
-        trainingInput(o),
-        o.json ? undefined : progressPrinter(),
-      );
-      process.stdout.write(
-        o.json ? `${JSON.stringify({ workflowId, ...result }, null, 2)}\n` : `${summary(result)}\n`,
-      );
-    });
+    .action(
+      async (o: {
+        family?: string;
+        holdout?: number;
+        seed?: number;
+        budget?: number;
+        reason?: string;
+        force?: boolean;
+        json?: boolean;
+      }) => {
+        const config = loadConfig();
+        const { workflowId, result, reused } = await runTrainingPipeline(
+          config,
+          trainingInput(o),
+          o.json ? undefined : progressPrinter(),
+        );
+        if (reused && !o.json) say(reusedNote(workflowId));
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ workflowId, reused, ...result }, null, 2)}\n`
+            : `${summary(result)}\n`,
+        );
+      },
+    );
 
   program
     .command('start')
@@ -210,7 +262,8 @@ export function registerRun(program: Command): void {
       'the main job: stack up, worker, training pipeline on the default dataset, prediction server',
     )
     .option('--family <name>', 'model family (default: ridge)')
-    .action(async (o: { family?: string }) => {
+    .option('--force', 'train even if the same data, config and code already trained')
+    .action(async (o: { family?: string; force?: boolean }) => {
       const config = loadConfig();
       const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
       installTemporalLogging(
@@ -245,11 +298,12 @@ export function registerRun(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       try {
-        const { workflowId, result } = await runTrainingPipeline(
+        const { workflowId, result, reused } = await runTrainingPipeline(
           config,
           trainingInput(o),
           progressPrinter(),
         );
+        if (reused) say(reusedNote(workflowId));
         say(summary(result));
         const access = await localAccess(config);
         server = await startServer(config, log, {

@@ -106,7 +106,7 @@ export function registerSteps(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .requiredOption('--metrics <file>', 'metrics JSON for `dvc metrics show`')
     .action((o: { series: string; split: string; model: string; out: string; metrics: string }) => {
-      const r = evaluateStep(o.series, readJson<SplitResult>(o.split), o.model, o.out, null);
+      const r = evaluateStep(o.series, readJson<SplitResult>(o.split), o.model, o.out);
       writeJson(o.metrics, {
         holdout: r.metrics,
         baseline_last_value: r.baselines.lastValue,

@@ -115,6 +115,16 @@ export class Dvc {
     return JSON.parse((await this.run(['status', '--json', ...targets])) || '{}') as Record<string, unknown>;
   }
 
+  /** Downloads the pinned objects of `targets` from the default remote into DVC's cache (not the workspace). */
+  async fetch(targets: readonly string[] = []): Promise<void> {
+    await this.run(['fetch', '--quiet', ...targets]);
+  }
+
+  /** DVC's cache folder (`dvc cache dir`), or undefined when DVC cannot tell. */
+  async cacheDir(): Promise<string | undefined> {
+    return (await this.run(['cache', 'dir']).catch(() => '')).trim() || undefined;
+  }
+
   async repro(targets: readonly string[] = []): Promise<string> {
     return this.run(['repro', ...targets]);
   }

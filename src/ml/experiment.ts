@@ -1,6 +1,6 @@
 import { analyzeErrors, type ErrorAnalysis, type ScoredRow } from './analysis';
 import { naiveBaselines, naivePredictions } from './baselines';
-import { expandingWindowSplits, sliceSeries, type Fold } from './cv';
+import { crossValidate, expandingWindowSplits, pooledMetrics, sliceSeries, type Fold } from './cv';
 import { resolveFeatureSpec, warmupPeriods, type FeatureSpec } from './features';
 import {
   backtest,
@@ -13,7 +13,7 @@ import { empiricalCoverage } from './intervals';
 import type { Regressor } from './matrix';
 import { computeMetrics } from './metrics';
 import { availableFamilies, modelFromJson } from './models';
-import { DEFAULT_SPACES, searchFamily, type SearchSpace, type Trial } from './search';
+import { DEFAULT_SPACES, candidates, type SearchSpace, type Trial } from './search';
 import type { Frequency, Metrics, ModelFamily, Prediction, Series } from './types';
 
 /** Options of `runExperiment`; every field has a default. */
@@ -126,22 +126,34 @@ export function featureImportance(
     .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : 1));
 }
 
+/** One hyperparameter candidate of a family. */
+export interface Candidate {
+  params: Record<string, number>;
+  features: Partial<FeatureSpec>;
+}
+
 /**
- * The whole comparison: expanding-window CV over the rows before the holdout, a seeded search per
- * family, naive baselines on the same rows, the family with the lowest pooled CV MAE chosen, its
- * interval calibrated from its CV residuals (split conformal), then a single check on the untouched
- * holdout. Returns a JSON-safe report and the chosen fitted forecaster (refit on every row unless
- * `refitOnAll` is false). Throws CrossValidationError when the rows are too few for the folds, and
- * the first family's error when no family can be fitted.
+ * Everything the search decides before fitting anything: the holdout, the CV folds and every
+ * family's candidate list. Deterministic for the same series and options, and JSON-safe, so the
+ * trials can be evaluated anywhere (other threads, other hosts) and put back together by
+ * {@link finishExperiment} with the same result as {@link runExperiment}.
  */
-export function runExperiment(
-  series: Series,
-  options: ExperimentOptions = {},
-  onProgress?: (p: ExperimentProgress) => void,
-): { report: ExperimentReport; forecaster: Forecaster } {
+export interface ExperimentPlan {
+  rows: number;
+  holdout: number;
+  folds: Fold[];
+  budget: number;
+  seed: number;
+  coverage: number;
+  features: Partial<FeatureSpec> | null;
+  refitOnAll: boolean;
+  families: { family: ModelFamily; candidates: Candidate[] }[];
+}
+
+/** Plans the comparison (see {@link ExperimentPlan}). Throws CrossValidationError when the rows are too few. */
+export function planExperiment(series: Series, options: ExperimentOptions = {}): ExperimentPlan {
   const n = series.dates.length;
   const seed = options.seed ?? 0;
-  const coverage = options.coverage ?? 0.9;
   const budget = options.budget ?? 20;
   const holdout = Math.max(
     0,
@@ -156,53 +168,179 @@ export function runExperiment(
     ...(options.horizon !== undefined ? { horizon: options.horizon } : {}),
     ...(options.gap !== undefined ? { gap: options.gap } : {}),
   });
-  const families = options.families ?? availableFamilies();
-  const total = families.length * budget + 2;
-  let done = 0;
-  const tick = (stage: string, step = 1) => {
-    done += step;
-    onProgress?.({ done: Math.min(done, total), total, stage });
-  };
-  onProgress?.({ done: 0, total, stage: 'starting' });
-
-  const familyReports: FamilyReport[] = [];
-  let chosen: ReturnType<typeof searchFamily> | null = null;
-  let firstError: unknown = null;
-  for (const family of families) {
-    let seen = 0;
-    try {
-      const result = searchFamily(dev, family, folds, {
+  return {
+    rows: n,
+    holdout,
+    folds,
+    budget,
+    seed,
+    coverage: options.coverage ?? 0.9,
+    features: options.features ?? null,
+    refitOnAll: options.refitOnAll !== false,
+    families: (options.families ?? availableFamilies()).map((family) => ({
+      family,
+      candidates: candidates(
+        options.spaces?.[family] ?? DEFAULT_SPACES[family],
         budget,
-        strategy: options.strategy ?? 'auto',
+        options.strategy ?? 'auto',
         seed,
-        coverage,
-        ...(options.features ? { features: options.features } : {}),
-        space: options.spaces?.[family] ?? DEFAULT_SPACES[family],
-        onTrial: (d) => {
-          tick(`searching ${family}`, d - seen);
-          seen = d;
-        },
+      ),
+    })),
+  };
+}
+
+function candidateConfig(
+  plan: ExperimentPlan,
+  family: ModelFamily,
+  cand: Candidate,
+): ForecasterConfig {
+  return {
+    family,
+    params: cand.params,
+    features: { ...plan.features, ...cand.features },
+    seed: plan.seed,
+    coverage: plan.coverage,
+  };
+}
+
+function devSeries(series: Series, plan: ExperimentPlan): Series {
+  if (series.dates.length !== plan.rows)
+    throw new RangeError(
+      `the plan is for ${plan.rows} rows, the series has ${series.dates.length}`,
+    );
+  return sliceSeries(series, 0, plan.rows - plan.holdout);
+}
+
+/**
+ * Evaluates candidates [from, to) of one family of the plan by CV: one trial each, in order. A
+ * candidate that fails to fit is kept with its error and no metrics.
+ */
+export function runTrials(
+  series: Series,
+  plan: ExperimentPlan,
+  family: ModelFamily,
+  from = 0,
+  to = Infinity,
+  onTrial?: (done: number) => void,
+  errors?: unknown[],
+): Trial[] {
+  const dev = devSeries(series, plan);
+  const list = plan.families.find((f) => f.family === family)?.candidates ?? [];
+  const trials: Trial[] = [];
+  list.slice(from, Math.min(to, list.length)).forEach((cand) => {
+    try {
+      const results = crossValidate(dev, candidateConfig(plan, family, cand), plan.folds);
+      trials.push({
+        params: cand.params,
+        features: cand.features,
+        cv: pooledMetrics(results, dev),
+        folds: results.map((r) => r.metrics),
       });
-      familyReports.push({
-        family,
-        best: {
-          params: result.best.params,
-          features: result.best.features,
-          cv: result.best.cv!,
-          folds: result.best.folds,
-        },
-        trials: result.trials,
-      });
-      if (!chosen || result.best.cv!.mae < chosen.best.cv!.mae) chosen = result;
     } catch (e) {
-      firstError ??= e;
-      familyReports.push({ family, best: null, trials: [], error: (e as Error).message });
+      errors?.push(e);
+      trials.push({
+        params: cand.params,
+        features: cand.features,
+        cv: null,
+        folds: [],
+        error: (e as Error).message,
+      });
     }
-    tick(`searched ${family}`, budget - seen);
-  }
-  if (!chosen)
-    throw firstError instanceof Error ? firstError : new Error('no model family could be fitted');
-  const choice = chosen;
+    onTrial?.(trials.length);
+  });
+  return trials;
+}
+
+/**
+ * The whole comparison: expanding-window CV over the rows before the holdout, a seeded search per
+ * family, naive baselines on the same rows, the family with the lowest pooled CV MAE chosen, its
+ * interval calibrated from its CV residuals (split conformal), then a single check on the untouched
+ * holdout. Returns a JSON-safe report and the chosen fitted forecaster (refit on every row unless
+ * `refitOnAll` is false). Throws CrossValidationError when the rows are too few for the folds, and
+ * the first family's error when no family can be fitted.
+ */
+export function runExperiment(
+  series: Series,
+  options: ExperimentOptions = {},
+  onProgress?: (p: ExperimentProgress) => void,
+): { report: ExperimentReport; forecaster: Forecaster } {
+  const plan = planExperiment(series, options);
+  const total = plan.families.length * plan.budget + 2;
+  let done = 0;
+  onProgress?.({ done: 0, total, stage: 'starting' });
+  const errors: unknown[] = [];
+  const trials = plan.families.map(({ family }) => {
+    let seen = 0;
+    const out = runTrials(
+      series,
+      plan,
+      family,
+      0,
+      Infinity,
+      (d) => {
+        done += d - seen;
+        seen = d;
+        onProgress?.({ done: Math.min(done, total), total, stage: `searching ${family}` });
+      },
+      errors,
+    );
+    done += plan.budget - seen;
+    onProgress?.({ done: Math.min(done, total), total, stage: `searched ${family}` });
+    return out;
+  });
+  // in-process, the first error keeps its class (the distributed path only has its message)
+  if (errors.length && !trials.some((t) => t.some((x) => x.cv))) throw errors[0];
+  return finishExperiment(series, plan, trials, (stage) => {
+    done += 1;
+    onProgress?.({ done: Math.min(done, total), total, stage });
+  });
+}
+
+/**
+ * Puts the trials of a plan back together (one list per family, in the plan's order, candidates
+ * in order): the best candidate per family (lowest CV MAE, first on ties), the chosen family,
+ * its interval from its CV residuals, the holdout check and the report. Same result whether the
+ * trials ran here or elsewhere.
+ */
+export function finishExperiment(
+  series: Series,
+  plan: ExperimentPlan,
+  trials: Trial[][],
+  onStage?: (stage: string) => void,
+): { report: ExperimentReport; forecaster: Forecaster } {
+  const n = series.dates.length;
+  const { seed, coverage, budget, holdout, folds } = plan;
+  const dev = devSeries(series, plan);
+  const familyReports: FamilyReport[] = [];
+  let chosen: { family: ModelFamily; best: Trial } | null = null;
+  let firstError: string | null = null;
+  plan.families.forEach(({ family }, i) => {
+    const list = trials[i] ?? [];
+    let best: Trial | null = null;
+    for (const t of list) if (t.cv && (!best || t.cv.mae < best.cv!.mae)) best = t;
+    if (!best) {
+      const error = list.find((t) => t.error)?.error ?? `no ${family} candidate could be fitted`;
+      firstError ??= error;
+      familyReports.push({ family, best: null, trials: [], error });
+      return;
+    }
+    const b: Trial = best;
+    familyReports.push({
+      family,
+      best: { params: b.params, features: b.features, cv: b.cv!, folds: b.folds },
+      trials: list,
+    });
+    if (!chosen || b.cv!.mae < chosen.best.cv!.mae) chosen = { family, best: b };
+  });
+  if (!chosen) throw new Error(firstError ?? 'no model family could be fitted');
+  const picked: { family: ModelFamily; best: Trial } = chosen;
+  const config: ForecasterConfig = candidateConfig(plan, picked.family, picked.best);
+  // the chosen candidate's out-of-sample predictions, again (deterministic: the same as its trial)
+  const choice = {
+    family: picked.family,
+    best: picked.best,
+    bestFolds: crossValidate(dev, config, folds),
+  };
 
   // baselines on exactly the CV test rows, pooled and per fold
   const cvRows = folds.flatMap((f) =>
@@ -230,9 +368,8 @@ export function runExperiment(
 
   // the chosen configuration, its interval calibrated on its own CV residuals
   const residuals = Float64Array.from(choice.bestFolds.flatMap((r) => Array.from(r.residuals)));
-  const config: ForecasterConfig = choice.bestConfig;
   const devModel = fitForecaster(dev, config, { residuals });
-  tick('fitted chosen model');
+  onStage?.('fitted chosen model');
 
   const outOfSample: ScoredRow[] = [];
   for (const r of choice.bestFolds) {
@@ -279,10 +416,8 @@ export function runExperiment(
     );
   }
   const forecaster =
-    options.refitOnAll === false || holdout === 0
-      ? devModel
-      : fitForecaster(series, config, { residuals });
-  tick('done');
+    !plan.refitOnAll || holdout === 0 ? devModel : fitForecaster(series, config, { residuals });
+  onStage?.('done');
 
   const report: ExperimentReport = {
     dataset: {

@@ -160,3 +160,33 @@ export async function collectProvenance(
     [provenanceTags.dvcRemote]: remote,
   };
 }
+
+const codeVersions = new Map<string, Promise<string>>();
+
+/**
+ * The code version a run's result depends on: the git commit, plus a hash of the uncommitted diff
+ * when the tree is dirty; without git (an image), a hash of package.json and package-lock.json.
+ * Computed once per process: the code a process runs does not change while it runs.
+ */
+export function codeVersion(projectRoot: string): Promise<string> {
+  let v = codeVersions.get(projectRoot);
+  if (!v) {
+    v = computeCodeVersion(projectRoot);
+    codeVersions.set(projectRoot, v);
+  }
+  return v;
+}
+
+async function computeCodeVersion(projectRoot: string): Promise<string> {
+  const commit = await git(projectRoot, ['rev-parse', 'HEAD']);
+  if (commit) {
+    const diff = await git(projectRoot, ['diff', 'HEAD']);
+    return diff
+      ? `${commit}+${createHash('sha256').update(diff).digest('hex').slice(0, 12)}`
+      : commit;
+  }
+  const hash = createHash('sha256');
+  for (const f of ['package.json', 'package-lock.json'])
+    hash.update(fileSha256(path.join(projectRoot, f)) ?? 'missing');
+  return `package-${hash.digest('hex').slice(0, 16)}`;
+}

@@ -12,7 +12,7 @@ import type { DatasetInputSpec, MlflowClient } from '../mlflow/client';
 import { writeBundle } from '../model-store/bundle';
 import { publishBundle } from '../model-store/publish';
 import type { ModelStore } from '../model-store/store';
-import { readSeries } from '../data/series-file';
+import { recordStep, runTags } from './run-record';
 import { fromKeyValues } from '../mlflow/validation';
 import { reproducibilityProblems } from './promotion-gate';
 import { resolveRunConfig, runInputArtifact, runReferenceTags } from './run-references';
@@ -23,16 +23,17 @@ import type {
   IngestResult,
   PromoteResult,
   RegisterResult,
+  RunRef,
   SplitResult,
   TrainResult,
   TrainingPipelineInput,
   ValidateResult,
 } from './types';
 
-/** Everything a pipeline run produced, by reference. */
+/** Everything a pipeline run produced: the references, and the contents register needs. */
 export interface RunContext {
-  workflowId: string;
-  runId: string;
+  run: RunRef;
+  /** a scratch folder for the bundle and plots, removed by the caller */
   workDir: string;
   input: TrainingPipelineInput;
   data: IngestResult;
@@ -43,6 +44,12 @@ export interface RunContext {
   provenance: Record<string, string>;
   /** the column map validate used (the input's, or the worker's default) */
   columns?: ColumnMap;
+  /** contents behind the references, read and verified by the caller */
+  series: Series;
+  forecasterText: string;
+  experimentText: string | null;
+  evaluationText: string;
+  csvText: string;
 }
 
 function metricEntries(prefix: string, m: Metrics): { key: string; value: number }[] {
@@ -53,42 +60,22 @@ function metricEntries(prefix: string, m: Metrics): { key: string; value: number
 }
 
 /**
- * Logs the run and registers its model version. Idempotent: a retry finds the MLflow run by its
- * Temporal run id and the model version by its MLflow run id, so it never creates a second run
- * or version. The version is created only after the bundle is uploaded and its files verified.
+ * Logs the results on the run the first step opened and registers its model version; ends the run
+ * FINISHED. Idempotent: the nested runs and the model version are found again on a retry, so a
+ * retry never creates a second version. The version is created only after the bundle is uploaded
+ * and verified (publishBundle).
  */
 export async function recordTrainingRun(
   mlflow: MlflowClient,
   ctx: RunContext,
   names: { experimentName: string; registeredModel: string },
 ): Promise<RegisterResult> {
-  const { experimentId } = await mlflow.ensureExperiment(names.experimentName);
-  const existing = await mlflow.searchRuns({
-    experimentIds: [experimentId],
-    filter: `tags."temporal.run_id" = '${ctx.runId}'`,
-    maxResults: 1,
-  });
-  const run =
-    existing.runs?.[0] ??
-    (await mlflow.createRun({
-      experimentId,
-      runName: `${ctx.trained.family}-${ctx.data.md5.slice(0, 8)}`,
-      startTime: Date.now(),
-      tags: {
-        'temporal.workflow_id': ctx.workflowId,
-        'temporal.run_id': ctx.runId,
-      },
-    }));
-  const runId = run.info?.run_id;
-  const artifactUri = run.info?.artifact_uri;
-  if (!runId || !artifactUri)
-    throw new Error('MLflow returned a run without run_id or artifact_uri');
-
+  const { mlflowRunId: runId, artifactUri, experimentId } = ctx.run;
   const ev = ctx.evaluation;
-  const experiment = ctx.trained.experimentFile
-    ? (JSON.parse(fs.readFileSync(ctx.trained.experimentFile, 'utf8')) as ExperimentReport)
+  const experiment = ctx.experimentText
+    ? (JSON.parse(ctx.experimentText) as ExperimentReport)
     : null;
-  const forecaster = parseForecaster(fs.readFileSync(ctx.trained.modelFile, 'utf8'));
+  const forecaster = parseForecaster(ctx.forecasterText);
   const config = resolveRunConfig(
     ctx.input,
     ctx.columns ??
@@ -155,33 +142,25 @@ export async function recordTrainingRun(
     runInputArtifact,
     Buffer.from(`${JSON.stringify(config, null, 2)}\n`),
   );
-  const series = readSeries(ctx.valid.seriesFile);
+  const series = ctx.series;
   await mlflow.logInputs(runId, datasetInputs(ctx, series));
   if (experiment) await recordFamilyRuns(mlflow, experimentId, runId, experiment);
 
   // Bundle: the trained forecaster plus the full history (holdout actuals included) for lags.
   const bundleDir = path.join(ctx.workDir, 'bundle');
   fs.rmSync(bundleDir, { recursive: true, force: true });
-  writeBundle(bundleDir, fs.readFileSync(ctx.trained.modelFile, 'utf8'), series, { runId });
-  await mlflow.uploadArtifact(
-    artifactUri,
-    'evaluation/evaluation.json',
-    fs.readFileSync(ev.evaluationFile),
-  );
-  await mlflow.uploadArtifact(artifactUri, 'data/sample.csv', dataSample(ctx.data.dataPath));
-  if (experiment && ctx.trained.experimentFile) {
-    await mlflow.uploadArtifact(
-      artifactUri,
-      'evaluation/model-selection.json',
-      fs.readFileSync(ctx.trained.experimentFile),
-    );
+  writeBundle(bundleDir, ctx.forecasterText, series, { runId });
+  await mlflow.uploadArtifact(artifactUri, 'evaluation/evaluation.json', ctx.evaluationText);
+  await mlflow.uploadArtifact(artifactUri, 'data/sample.csv', dataSample(ctx.csvText));
+  if (experiment && ctx.experimentText) {
+    await mlflow.uploadArtifact(artifactUri, 'evaluation/model-selection.json', ctx.experimentText);
     const plotsDir = path.join(ctx.workDir, 'plots');
     await writeExperimentPlots(experiment, plotsDir);
     await mlflow.uploadDirectory(artifactUri, plotsDir, 'plots');
   }
 
   // last, once everything else is logged: a version exists only for a complete run
-  const { version } = await publishBundle(mlflow, {
+  const { version, digest, source } = await publishBundle(mlflow, {
     registeredModel: names.registeredModel,
     runId,
     artifactUri,
@@ -193,6 +172,13 @@ export async function recordTrainingRun(
       'git.commit': ctx.provenance['mlflow.source.git.commit'] ?? 'unknown',
     },
   });
+  await recordStep(
+    mlflow,
+    ctx.run,
+    'register',
+    { sha256: digest, uri: source },
+    { 'icecream.model_version': version, [runTags.status]: 'FINISHED' },
+  );
   await mlflow.endRun(runId, 'FINISHED');
   return {
     runId,
@@ -224,7 +210,9 @@ function runNote(ctx: RunContext, experiment: ExperimentReport | null): string {
   ];
   if (ev.champion)
     lines.push(
-      `| production v${ev.champion.version}, same holdout | ${ev.champion.metrics.mae.toFixed(2)} | ${ev.champion.metrics.rmse.toFixed(2)} |`,
+      ev.champion.metrics
+        ? `| production v${ev.champion.version}, last ${ev.champion.rows} holdout rows (after its training window) | ${ev.champion.metrics.mae.toFixed(2)} | ${ev.champion.metrics.rmse.toFixed(2)} |`
+        : `| production v${ev.champion.version} | not compared: ${ev.champion.insufficient ?? ''} | |`,
     );
   if (experiment) {
     lines.push(
@@ -234,7 +222,7 @@ function runNote(ctx: RunContext, experiment: ExperimentReport | null): string {
   }
   lines.push(
     '',
-    `${(ev.coverage.nominal * 100).toFixed(0)}% interval, empirical holdout coverage ${(ev.coverage.empirical * 100).toFixed(1)}%. Temporal workflow \`${ctx.workflowId}\`.`,
+    `${(ev.coverage.nominal * 100).toFixed(0)}% interval, empirical holdout coverage ${(ev.coverage.empirical * 100).toFixed(1)}%. Temporal workflow \`${ctx.run.workflowId}\`.`,
   );
   return lines.join('\n');
 }
@@ -275,8 +263,8 @@ function datasetInputs(ctx: RunContext, series: Series): DatasetInputSpec[] {
 }
 
 /** The first and last rows of the source CSV, for a look at the data in the MLflow UI. */
-function dataSample(csvPath: string, rows = 12): string {
-  const lines = fs.readFileSync(csvPath, 'utf8').split(/\r?\n/).filter(Boolean);
+function dataSample(csvText: string, rows = 12): string {
+  const lines = csvText.split(/\r?\n/).filter(Boolean);
   const [header = '', ...body] = lines;
   const sample = body.length <= 2 * rows ? body : [...body.slice(0, rows), ...body.slice(-rows)];
   return `${[header, ...sample].join('\n')}\n`;

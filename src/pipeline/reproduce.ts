@@ -298,7 +298,7 @@ export async function reproduceRun(
       },
       out,
     );
-    const evaluation = evaluateStep(valid.seriesFile, split, trained.modelFile, out, null);
+    const evaluation = evaluateStep(valid.seriesFile, split, trained.modelFile, out);
     const digests = stepDigests({
       ingest: dataFile,
       validate: valid.seriesFile,

@@ -174,13 +174,15 @@ export async function runReferenceTags(ctx: {
   config: ResolvedRunConfig;
 }): Promise<Record<string, string>> {
   const pin = await dataPinState(ctx.data.dvcFile);
-  const digests = stepDigests({
-    ingest: ctx.data.dataPath,
-    validate: ctx.valid.seriesFile,
-    split: ctx.split,
-    train: ctx.trained.modelFile,
-    evaluate: ctx.evaluation.evaluationFile,
-  });
+  // the pipeline's steps exchange content references: their digests are already known
+  const split = canonicalJson(ctx.split);
+  const digests: Record<DigestedStep, { sha256: string; size: number }> = {
+    ingest: { sha256: ctx.data.sha256, size: ctx.data.size },
+    validate: ctx.valid.series,
+    split: { sha256: sha256(split), size: Buffer.byteLength(split) },
+    train: ctx.trained.model,
+    evaluate: ctx.evaluation.evaluation,
+  };
   return {
     [referenceTags.dataPinned]: String(pin.pinned),
     [referenceTags.dataPinnedReason]: pin.reason,

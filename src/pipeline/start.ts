@@ -1,6 +1,21 @@
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { Config } from '../config';
+import path from 'node:path';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+} from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  defaultPayloadConverter,
+} from '@temporalio/common';
+import { projectRoot, type Config } from '../config';
+import { japanColumns } from '../data/dataset';
+import { readDvcFile } from '../data/dvc';
+import { codeVersion } from './provenance';
+import { pipelineWorkflowId, resolveInput } from './run-key';
 import { temporalConnectionOptions } from './temporal';
 import type { PipelineProgress, TrainingPipelineInput, TrainingPipelineResult } from './types';
 
@@ -16,31 +31,71 @@ export class PipelineFailedError extends Error {
   }
 }
 
+/**
+ * What failed: the workflow's own failure message (it names the step and the root problem), else
+ * the innermost cause's.
+ */
 function rootCause(err: unknown): string {
+  if (err instanceof Error && err.cause instanceof ApplicationFailure) return err.cause.message;
   let e: unknown = err;
   while (e instanceof Error && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
 }
 
 /**
- * Starts `trainingPipeline` on Temporal and waits for its result, reporting progress from the
- * workflow's `progress` query about twice a second.
+ * The workflow id of a training request: derived from the pinned data md5 (read from the .dvc
+ * file), the resolved input and the code version, so the same request maps to the same id.
+ */
+export async function trainingWorkflowId(
+  config: Config,
+  input: TrainingPipelineInput,
+): Promise<string> {
+  const defaults = { dataPath: config.dataPath, dvcFile: config.dvcFile, columns: japanColumns };
+  const { md5 } = readDvcFile(path.resolve(projectRoot, input.dvcFile ?? defaults.dvcFile));
+  return pipelineWorkflowId(
+    md5,
+    resolveInput(input, defaults, projectRoot),
+    await codeVersion(projectRoot),
+  );
+}
+
+/**
+ * Starts `trainingPipeline` on Temporal, or joins the run already started for the same request:
+ * the id comes from {@link trainingWorkflowId}; a running one is joined (conflict policy
+ * USE_EXISTING), a completed one is not started again (reuse policy ALLOW_DUPLICATE_FAILED_ONLY)
+ * and its result is returned. `input.force` trains again anyway. Waits for the result, reporting
+ * progress from the workflow's `progress` query about twice a second.
  * @throws PipelineFailedError with the innermost cause's message.
  */
 export async function runTrainingPipeline(
   config: Config,
   input: TrainingPipelineInput,
   onProgress: (p: PipelineProgress, workflowId: string) => void = () => undefined,
-  workflowId = `training-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-): Promise<{ workflowId: string; result: TrainingPipelineResult }> {
+  id?: string,
+): Promise<{ workflowId: string; result: TrainingPipelineResult; reused: boolean }> {
+  const workflowId = id ?? (await trainingWorkflowId(config, input));
   const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const handle = await client.workflow.start('trainingPipeline', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
-      args: [input],
-    });
+    let reused = false;
+    const handle = await client.workflow
+      .start('trainingPipeline', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: input.force
+          ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+          : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      })
+      .catch((err: unknown) => {
+        // a completed run of the same request: its result is the answer
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          reused = true;
+          return client.workflow.getHandle(workflowId);
+        }
+        throw err;
+      });
     let done = false;
     const poll = (async () => {
       while (!done) {
@@ -56,7 +111,10 @@ export async function runTrainingPipeline(
                 stage?: string;
               }>(pending[0]!)
             : undefined;
-          if (progress.current && beat?.total) {
+          if (progress.current === 'train' && progress.trials) {
+            const { done, total, best } = progress.trials;
+            progress.currentDetail = `trials ${done}/${total}${best ? `, best so far ${best.family} CV MAE ${best.cvMae.toFixed(2)}` : ''}`;
+          } else if (progress.current && beat?.total) {
             progress.currentDetail = `${beat.stage ?? ''} ${Math.round((100 * (beat.done ?? 0)) / beat.total)}%`;
           }
           onProgress(progress, workflowId);
@@ -71,7 +129,7 @@ export async function runTrainingPipeline(
       done = true;
       await poll;
       onProgress(await handle.query<PipelineProgress>('progress'), workflowId); // the final state: every step done
-      return { workflowId, result };
+      return { workflowId, result, reused };
     } catch (err) {
       if (err instanceof WorkflowFailedError)
         throw new PipelineFailedError(workflowId, rootCause(err), { cause: err });

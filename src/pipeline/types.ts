@@ -42,17 +42,45 @@ export interface TrainingPipelineInput {
   force?: boolean;
 }
 
-/** What ingest found: an immutable reference, never the data itself. */
+/**
+ * A content-addressed reference to a step's output: its sha256, its size, and a URI every worker
+ * can read it from (the MLflow run's artifacts, through the artifact proxy). Whoever reads it
+ * verifies the bytes against the digest.
+ */
+export interface ContentRef {
+  sha256: string;
+  size: number;
+  uri: string;
+}
+
+/** The MLflow run a pipeline run records into, opened by the first step. */
+export interface RunRef {
+  workflowId: string;
+  /** Temporal's run id of this workflow execution */
+  runId: string;
+  mlflowRunId: string;
+  experimentId: string;
+  /** the run's artifact root (`mlflow-artifacts:/...`), reachable from every worker */
+  artifactUri: string;
+}
+
+/**
+ * What ingest found: the dataset by its DVC md5 (plus sha256 and size), and where it lives for
+ * humans (paths relative to the project root). Any worker fetches the bytes by md5, from its
+ * digest cache, its workspace or the DVC remote, and verifies them.
+ */
 export interface IngestResult {
+  md5: string;
+  sha256: string;
+  size: number;
+  /** the data file and its .dvc pin, relative to the project root when inside it */
   dataPath: string;
   dvcFile: string;
-  md5: string;
-  size: number;
 }
 
 export interface ValidateResult {
-  /** The validated series as JSON, in the run's work folder. */
-  seriesFile: string;
+  /** The validated series as JSON. */
+  series: ContentRef;
   rows: number;
   frequency: string;
   from: string;
@@ -68,14 +96,31 @@ export interface SplitResult {
 }
 
 export interface TrainResult {
-  modelFile: string;
+  /** the serialized forecaster (`forecaster.json`) */
+  model: ContentRef;
   family: ModelFamily;
   params: Record<string, number>;
   checksum: string;
   /** The model-selection report (per family, per fold, baselines, error analysis), when a search ran. */
-  experimentFile: string | null;
+  experiment: ContentRef | null;
   /** Pooled CV metrics of the chosen configuration, when a search ran. */
   cv: Metrics | null;
+}
+
+/** The model search cut into chunks of trials, for activities on the training task queue. */
+export interface TrainingPlan {
+  /** `pipeline/train/plan.json`: folds and every family's candidates; null: nothing to search */
+  plan: ContentRef | null;
+  chunks: { family: ModelFamily; from: number; to: number }[];
+  /** trials in all */
+  total: number;
+}
+
+/** One chunk of trials, evaluated. */
+export interface TrialsResult {
+  trials: ContentRef;
+  count: number;
+  best: { family: ModelFamily; params: Record<string, number>; cvMae: number } | null;
 }
 
 export interface BaselineMetrics {
@@ -84,16 +129,30 @@ export interface BaselineMetrics {
   seasonalPeriod: number;
 }
 
+/**
+ * The production model against the new one, on the holdout rows after the end of the production
+ * model's own training window only (rows it was trained on would flatter it).
+ */
 export interface ChampionComparison {
   version: string;
-  /** The production model's metrics on the same holdout. */
-  metrics: Metrics;
-  /** Diebold-Mariano test of the new model's absolute errors against the champion's, same rows. */
-  significance: DieboldMarianoResult;
+  /** the end of the production model's training window */
+  trainedTo: string;
+  /** holdout rows both models are scored on, and the first of them */
+  rows: number;
+  from: string | null;
+  /** The production model's metrics on those rows (null when there are too few). */
+  metrics: Metrics | null;
+  /** The new model's metrics on the same rows. */
+  challenger: Metrics | null;
+  /** Diebold-Mariano test of the new model's errors against the champion's, same rows. */
+  significance: DieboldMarianoResult | null;
+  /** set when the rows are too few to compare: the decision says so instead of comparing */
+  insufficient?: string;
 }
 
 export interface EvaluateResult {
-  evaluationFile: string;
+  /** evaluation.json: holdout predictions, metrics, baselines, coverage */
+  evaluation: ContentRef;
   metrics: Metrics;
   baselines: BaselineMetrics;
   coverage: { nominal: number; empirical: number };
@@ -133,6 +192,8 @@ export interface PipelineProgress {
   detail: string;
   /** progress of the running step, from its heartbeats (filled in by the client, not the workflow) */
   currentDetail?: string;
+  /** the model search: trials done of all, and the best so far (lowest CV MAE) */
+  trials?: TrialsResult['best'] extends infer B ? { done: number; total: number; best: B } : never;
 }
 
 /** Evaluation report written next to the model (an MLflow artifact). */

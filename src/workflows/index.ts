@@ -1,2 +1,2 @@
 // The worker's workflowsPath: every workflow the worker runs is exported here.
-export { trainingPipeline, progressQuery } from './training-pipeline';
+export { trainingPipeline, trainingPipelineName, progressQuery } from './training-pipeline';

@@ -1,50 +1,70 @@
 import {
+  type ActivityOptions,
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { trainingTaskQueue } from './queues';
 import type {
   PipelineProgress,
   PipelineStep,
+  RunRef,
   TrainingPipelineInput,
   TrainingPipelineResult,
+  TrialsResult,
 } from '../pipeline/types';
 
 type Activities = ReturnType<typeof createActivities>;
 
+/** The workflow type name, for clients, schedules and triggers. */
+export const trainingPipelineName = 'trainingPipeline';
+
 // I/O steps: short attempts, retried with backoff for about five minutes (an MLflow restart,
 // a locked SQLite store); permanent errors are marked non-retryable by the activities.
 const io = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: {
-    initialInterval: '2s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 9,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
   },
 });
-// Training can take long; it heartbeats, so a dead worker is noticed within the heartbeat timeout.
-const compute = proxyActivities<Activities>({
+// Training and evaluation heartbeat every few seconds: a dead worker is noticed within 20 s and
+// the attempt is retried on another one; a cancelled attempt stops its training thread.
+const computeOptions: ActivityOptions = {
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: {
-    initialInterval: '5s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 6,
   },
-});
+};
+const compute = proxyActivities<Activities>(computeOptions);
 
 /** Current step and completed steps, for progress bars (`temporal workflow query --type progress`). */
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
+/** The innermost message of a failure chain (ActivityFailure -> ApplicationFailure -> ...). */
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 /**
  * ingest -> validate -> split -> train -> evaluate -> register -> promote.
  * Takes one JSON object (all fields optional) and passes only references between activities
- * (paths, hashes, run ids); the data never enters workflow history.
+ * (digests, URIs, run ids); the data never enters workflow history. The MLflow run opens at the
+ * first step and ends FINISHED (register), FAILED (with the error) or KILLED (cancelled).
  */
 export async function trainingPipeline(
   input: TrainingPipelineInput = {},
@@ -73,70 +93,115 @@ export async function trainingPipeline(
     return result;
   };
 
-  const { workflowId, runId } = workflowInfo();
-  const work = { workflowId, runId };
-  const data = await step(
-    'ingest',
-    () => io.ingestDataset(input),
-    (r) => `md5 ${r.md5}`,
-  );
-  const valid = await step(
-    'validate',
-    () => io.validateDataset({ ...work, data, columns: input.columns }),
-    (r) => `${r.rows} ${r.frequency} rows, ${r.from}..${r.to}`,
-  );
-  const split = await step(
-    'split',
-    () => io.splitDataset({ seriesFile: valid.seriesFile, holdout: input.holdout }),
-    (r) => `${r.trainRows} train / ${r.holdoutRows} holdout rows`,
-  );
-  const trained = await step(
-    'train',
-    () => compute.trainModel({ ...work, seriesFile: valid.seriesFile, split, input }),
-    (r) => `${r.family} trained`,
-  );
-  const evaluation = await step(
-    'evaluate',
-    () =>
-      compute.evaluateModel({
-        ...work,
-        seriesFile: valid.seriesFile,
-        split,
-        modelFile: trained.modelFile,
-      }),
-    (r) =>
-      `holdout MAE ${r.metrics.mae.toFixed(2)} (seasonal naive ${r.baselines.seasonalNaive.mae.toFixed(2)})`,
-  );
-  const registered = await step(
-    'register',
-    () => io.registerModel({ ...work, input, data, valid, split, trained, evaluation }),
-    (r) => `${r.modelName} v${r.version}`,
-  );
-  const promoted = await step(
-    'promote',
-    () =>
-      io.promoteModel({
-        ...work,
-        registered,
-        evaluation,
-        policy: {
-          ...(input.minImprovement !== undefined ? { minImprovement: input.minImprovement } : {}),
-          ...(input.maxPValue !== undefined ? { maxPValue: input.maxPValue } : {}),
-        },
-      }),
-    (r) => r.reason,
-  );
-  if (!registered.version)
-    throw ApplicationFailure.nonRetryable(
-      'registration returned no model version',
-      'RegistrationFailed',
+  const { workflowId, runId, taskQueue } = workflowInfo();
+  // the model search's activities go to the training queue, served by any number of workers
+  const training = proxyActivities<Activities>({
+    ...computeOptions,
+    taskQueue: trainingTaskQueue(taskQueue),
+  });
+  try {
+    const { run, data } = await step(
+      'ingest',
+      async () => {
+        const run: RunRef = await io.openRun({ workflowId, runId, input });
+        return { run, data: await io.ingestDataset({ run, input }) };
+      },
+      (r) => `md5 ${r.data.md5}, MLflow run ${r.run.mlflowRunId}`,
     );
-  return {
-    dataMd5: data.md5,
-    rows: valid.rows,
-    metrics: evaluation.metrics,
-    baselines: evaluation.baselines,
-    register: registered,
-    promote: promoted,
-  };
+    const valid = await step(
+      'validate',
+      () => io.validateDataset({ run, data, columns: input.columns }),
+      (r) => `${r.rows} ${r.frequency} rows, ${r.from}..${r.to}`,
+    );
+    const split = await step(
+      'split',
+      () => io.splitDataset({ run, series: valid.series, holdout: input.holdout }),
+      (r) => `${r.trainRows} train / ${r.holdoutRows} holdout rows`,
+    );
+    const trained = await step(
+      'train',
+      async () => {
+        const { plan, chunks, total } = await training.planTraining({
+          run,
+          series: valid.series,
+          split,
+          input,
+        });
+        const search = { done: 0, total, best: null as TrialsResult['best'] };
+        progress.trials = search;
+        // every chunk of trials is an activity on the training queue: any worker polling it
+        // takes one, up to its own concurrency
+        const parts = await Promise.all(
+          chunks.map(async (chunk) => {
+            const r = await training.runTrials({
+              run,
+              series: valid.series,
+              split,
+              plan: plan!,
+              chunk,
+            });
+            search.done += r.count;
+            if (r.best && (!search.best || r.best.cvMae < search.best.cvMae)) search.best = r.best;
+            return { chunk, trials: r.trials };
+          }),
+        );
+        return training.fitFinal({ run, series: valid.series, split, input, plan, trials: parts });
+      },
+      (r) => `${r.family} trained`,
+    );
+    const evaluation = await step(
+      'evaluate',
+      () => compute.evaluateModel({ run, series: valid.series, split, model: trained.model }),
+      (r) =>
+        `holdout MAE ${r.metrics.mae.toFixed(2)} (seasonal naive ${r.baselines.seasonalNaive.mae.toFixed(2)})`,
+    );
+    const registered = await step(
+      'register',
+      () => io.registerModel({ run, input, data, valid, split, trained, evaluation }),
+      (r) => `${r.modelName} v${r.version}`,
+    );
+    const promoted = await step(
+      'promote',
+      () =>
+        io.promoteModel({
+          run,
+          workflowId,
+          registered,
+          evaluation,
+          policy: {
+            ...(input.minImprovement !== undefined ? { minImprovement: input.minImprovement } : {}),
+            ...(input.maxPValue !== undefined ? { maxPValue: input.maxPValue } : {}),
+          },
+        }),
+      (r) => r.reason,
+    );
+    return {
+      dataMd5: data.md5,
+      rows: valid.rows,
+      metrics: evaluation.metrics,
+      baselines: evaluation.baselines,
+      register: registered,
+      promote: promoted,
+    };
+  } catch (err) {
+    const failedStep = progress.current ?? 'pipeline';
+    const cancelled = isCancellation(err);
+    const root = rootMessage(err);
+    const message = cancelled
+      ? `cancelled during ${failedStep}`
+      : root.startsWith(`${failedStep}: `)
+        ? root
+        : `${failedStep}: ${root}`;
+    // the run's end is recorded even when the workflow is being cancelled
+    await CancellationScope.nonCancellable(() =>
+      io.closeRun({ runId, status: cancelled ? 'KILLED' : 'FAILED', error: message }),
+    ).catch(() => undefined);
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({
+      message,
+      type: 'PipelineStepFailed',
+      nonRetryable: true,
+      ...(err instanceof Error ? { cause: err } : {}),
+    });
+  }
 }

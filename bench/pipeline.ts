@@ -1,0 +1,205 @@
+/**
+ * Pipeline benchmark on real components (Temporal dev server and MLflow from .tools/, on free
+ * loopback ports in a temporary folder), default dataset, default search budget:
+ * 1. the same steps in one process, without Temporal or MLflow (validate, split, train, evaluate);
+ * 2. end to end on Temporal with one worker process (both queues), and Temporal's overhead:
+ *    the workflow's train + evaluate time against the same steps in-process;
+ * 3. the model search (the `train` step, from the workflow history) with one training worker
+ *    process against two, each `--concurrency 1`, same budget and seed: the speed-up, and
+ *    whether the chosen model is byte-identical.
+ *
+ *   npm run build && npx tsc -p bench/tsconfig.pipeline.json && node .bench/build-pipeline/bench/pipeline.js
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../src/config';
+import type * as M_config from '../src/config';
+import type * as M_data_dataset from '../src/data/dataset';
+import type * as M_logger from '../src/logger';
+import type * as M_pipeline_start from '../src/pipeline/start';
+import type * as M_pipeline_steps from '../src/pipeline/steps';
+import type * as M_stack_processes from '../src/stack/processes';
+import type * as M_stack_stack from '../src/stack/stack';
+import type * as M_worker_worker from '../src/worker/worker';
+
+// compiled to .bench/build-pipeline/bench/: the repository is three folders up. The project's
+// modules are loaded from its build (dist/), so that they find the project's files from there.
+const root = path.resolve(__dirname, '..', '..', '..');
+const load = <T>(module: string): T =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(path.join(root, 'dist', module)) as T;
+const { loadConfig } = load<typeof M_config>('config.js');
+const { japanColumns, loadDataset } = load<typeof M_data_dataset>('data/dataset.js');
+const { createLogger } = load<typeof M_logger>('logger.js');
+const { runTrainingPipeline } = load<typeof M_pipeline_start>('pipeline/start.js');
+const { evaluateSeries, splitSeries, trainSeries } =
+  load<typeof M_pipeline_steps>('pipeline/steps.js');
+const { freePort } = load<typeof M_stack_processes>('stack/processes.js');
+const { stackDown, stackUp } = load<typeof M_stack_stack>('stack/stack.js');
+const { createPipelineWorker, installTemporalLogging } =
+  load<typeof M_worker_worker>('worker/worker.js');
+
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-bench-'));
+  const config: Config = loadConfig({
+    ...process.env,
+    ICECREAM_LOCAL_DIR: path.join(dir, 'local'),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    MLFLOW_PORT: String(await freePort()),
+    TEMPORAL_ADDRESS: '',
+    MLFLOW_TRACKING_URI: '',
+    LOG_LEVEL: 'warn',
+  });
+  installTemporalLogging('ERROR');
+  const seed = 42;
+
+  // 1. in-process
+  let t = Date.now();
+  const series = await loadDataset(config.dataPath, japanColumns);
+  const split = splitSeries(series);
+  const tTrain = Date.now();
+  const trained = trainSeries(series, split, { seed });
+  const trainMs = Date.now() - tTrain;
+  const tEval = Date.now();
+  evaluateSeries(series, split, trained.forecasterText, null);
+  const evalMs = Date.now() - tEval;
+  const inProcessMs = Date.now() - t;
+  const inProcessSha = createHash('sha256').update(trained.forecasterText).digest('hex');
+  log(`in-process: ${seconds(inProcessMs)} s (train ${seconds(trainMs)} s), ${trained.family}`);
+
+  await stackUp(config, () => undefined, ['temporal', 'mlflow']);
+  const children: ChildProcess[] = [];
+  const spawnWorker = (name: string, args: string[]): ChildProcess => {
+    const child = spawn('node', [path.join(root, 'dist/cli/main.js'), 'worker', ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: config.temporal.address,
+        MLFLOW_TRACKING_URI: config.mlflow.trackingUri,
+        ICECREAM_LOCAL_DIR: path.join(dir, name),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    return child;
+  };
+  const stop = (c: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection });
+  /** Seconds the workflow spent in train (plan -> final fit) and in train + evaluate. */
+  const stepTimes = async (workflowId: string) => {
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const at = (e: (typeof events)[number]) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+    const scheduled = new Map<number, string>();
+    let trainStart = 0;
+    let trainEnd = 0;
+    let evalEnd = 0;
+    for (const e of events) {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s) {
+        const name = s.activityType?.name ?? '';
+        scheduled.set(Number(e.eventId), name);
+        if (name === 'planTraining' && !trainStart) trainStart = at(e);
+      }
+      const c = e.activityTaskCompletedEventAttributes;
+      if (c) {
+        const name = scheduled.get(Number(c.scheduledEventId));
+        if (name === 'fitFinal') trainEnd = at(e);
+        if (name === 'evaluateModel') evalEnd = at(e);
+      }
+    }
+    return { train: trainEnd - trainStart, trainEvaluate: evalEnd - trainStart };
+  };
+  const results: Record<string, unknown> = {};
+  try {
+    // 2. end to end, one worker process serving both queues
+    const one = spawnWorker('worker-1', []);
+    t = Date.now();
+    const e2e = await runTrainingPipeline(config, { seed, reason: 'bench', force: true });
+    const e2eMs = Date.now() - t;
+    const e2eSteps = await stepTimes(e2e.workflowId);
+    await stop(one);
+    log(
+      `Temporal, 1 worker: ${seconds(e2eMs)} s end to end; train + evaluate ${seconds(e2eSteps.trainEvaluate)} s vs ${seconds(trainMs + evalMs)} s in-process`,
+    );
+
+    // 3. the search on 1 vs 2 training worker processes, the pipeline queue served in-process
+    const pipeline = await createPipelineWorker(config, createLogger('warn'), {
+      queues: ['pipeline'],
+    });
+    const running = pipeline.worker.run();
+    const search: Record<number, { trainMs: number; sha: string | undefined }> = {};
+    for (const workers of [1, 2]) {
+      const procs = Array.from({ length: workers }, (_, i) =>
+        spawnWorker(`training-${workers}-${i}`, ['--queues', 'training', '--concurrency', '1']),
+      );
+      const r = await runTrainingPipeline(config, {
+        seed,
+        reason: `bench ${workers}`,
+        force: true,
+      });
+      const steps = await stepTimes(r.workflowId);
+      const run = await fetch(
+        `${config.mlflow.trackingUri}/api/2.0/mlflow/runs/get?run_id=${r.result.register.runId}`,
+      ).then(
+        (res) =>
+          res.json() as Promise<{ run: { data: { tags: { key: string; value: string }[] } } }>,
+      );
+      search[workers] = {
+        trainMs: steps.train,
+        sha: run.run.data.tags.find((x) => x.key === 'icecream.step.train.sha256')?.value,
+      };
+      for (const p of procs) await stop(p);
+      log(`search on ${workers} training worker(s): ${seconds(steps.train)} s`);
+    }
+    pipeline.worker.shutdown();
+    await running;
+    await pipeline.connection.close();
+
+    Object.assign(results, {
+      machine: `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0]?.toFixed(1)}`,
+      inProcess: {
+        seconds: inProcessMs / 1000,
+        trainSeconds: trainMs / 1000,
+        family: trained.family,
+      },
+      temporalOneWorker: {
+        endToEndSeconds: e2eMs / 1000,
+        trainEvaluateSeconds: e2eSteps.trainEvaluate / 1000,
+        overheadVsInProcess: e2eSteps.trainEvaluate / (trainMs + evalMs) - 1,
+      },
+      search: {
+        oneWorkerSeconds: search[1]!.trainMs / 1000,
+        twoWorkersSeconds: search[2]!.trainMs / 1000,
+        speedup: search[1]!.trainMs / search[2]!.trainMs,
+        sameModelBytes: search[1]!.sha === search[2]!.sha && search[1]!.sha === inProcessSha,
+      },
+    });
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    for (const c of children) await stop(c);
+    await connection.close();
+    await stackDown(config);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});
