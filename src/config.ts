@@ -81,6 +81,10 @@ const schema = z.object({
   API_SHUTDOWN_SECONDS: positive(10),
   FORECAST_MAX_HORIZON: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).optional()),
   METRICS_HOST: text('127.0.0.1'),
+  WORKER_METRICS_PORT: z.preprocess(
+    emptyAsUnset,
+    z.coerce.number().int().min(0).max(65535).default(9465),
+  ),
   METRICS_PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(9464)),
   LIVE_WINDOWS: text('1h,24h,7d,last100'),
   LIVE_UPDATE_SECONDS: positive(15),
@@ -162,6 +166,8 @@ export interface Config {
     metricsHost: string;
     metricsPort: number;
   };
+  /** The worker process's Prometheus endpoint (the Temporal SDK's exporter) on METRICS_HOST; 0: off. */
+  workerMetricsPort: number;
   /** Live quality: the windows of `icecream_live_mae` & co. and how often they are recomputed. */
   live: { windows: LiveWindow[]; updateSeconds: number; store: 'postgres' | 'memory' };
   /** Canary and shadow releases of the `staging` model. */
@@ -346,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
     },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     live: { windows, updateSeconds: e.LIVE_UPDATE_SECONDS, store: e.LIVE_STORE },
     canary: {
       mode: e.CANARY_MODE,

@@ -35,13 +35,6 @@ const ours = services.filter(([, s]) => s.image === productImage);
 const apis = ours.filter(([, s]) => (s.command as string[])[1] === 'dist/server/main.js');
 const dockerfile = read('Dockerfile');
 
-/**
- * Variables the compose file gives our containers that the sibling branches of this release add
- * to src/config.ts (metrics port, prediction database, JWT auth). Once they are in
- * configVariables this list is redundant and can go.
- */
-const fromSiblingBranches = ['WORKER_METRICS_PORT'];
-
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification JSON schema', () => {
     const schema = JSON.parse(read('deploy', 'schemas', 'compose-spec.json')) as object;
@@ -77,7 +70,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives our services only variables the config knows', () => {
-    const known = new Set([...configVariables, ...fromSiblingBranches]);
+    const known = new Set(configVariables);
     for (const [name, s] of ours) {
       for (const key of Object.keys(s.environment ?? {}))
         expect(known.has(key), `${name}: ${key} is not read by src/config.ts`).toBe(true);

@@ -47,7 +47,7 @@ type Deployment = K8sObject & {
 
 // @temporalio/envconfig reads these itself (src/pipeline/temporal.ts); the rest are added to
 // src/config.ts by sibling branches of this release (see test/deploy-files.test.ts)
-const knownVariables = new Set([...configVariables, 'TEMPORAL_API_KEY', 'WORKER_METRICS_PORT']);
+const knownVariables = new Set([...configVariables, 'TEMPORAL_API_KEY']);
 
 describeWithTools(
   'Kubernetes manifests (kustomize + kubeconform)',

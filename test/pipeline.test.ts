@@ -286,7 +286,7 @@ describe('training pipeline end to end', () => {
       let log = '';
       child.stderr.on('data', (d: Buffer) => (log += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      return { child, exited, log: () => log, url: `http://127.0.0.1:${ports.API_PORT}` };
+      return { child, exited, log: () => log, ports, url: `http://127.0.0.1:${ports.API_PORT}` };
     };
     const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
       for (let i = 0; i < 150; i++) {
@@ -312,6 +312,11 @@ describe('training pipeline end to end', () => {
           async () => (await status(`${api.url}/readyz`)) === 200,
         );
       await until('the worker', () => worker.log().includes('worker started'));
+      // the worker's Prometheus endpoint (Temporal SDK metrics) that Prometheus scrapes
+      const workerMetrics = await fetch(
+        `http://127.0.0.1:${worker.ports.WORKER_METRICS_PORT}/metrics`,
+      ).then((r) => r.text());
+      expect(workerMetrics).toMatch(/temporal_/);
 
       // the proxy: the repo's Caddyfile with this machine's ports (Debian's caddy binary)
       if (!caddy && process.env.CI !== 'true') {

@@ -19,11 +19,20 @@ import { toolPaths } from '../stack/tools';
 import { trainingTaskQueue } from '../workflows/queues';
 
 let runtimeInstalled = false;
-/** The Temporal SDK logs at this level (once per process; later calls are ignored). */
-export function installTemporalLogging(level: LogLevel): void {
+/**
+ * The Temporal SDK logs at this level and, given an address (`host:port`), serves its Prometheus
+ * metrics there (`temporal_*`: task slots, polls, activity and workflow latencies). Once per
+ * process; later calls are ignored.
+ */
+export function installTemporalLogging(level: LogLevel, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
+      : {}),
+  });
 }
 
 /** The queues a worker process serves: the pipeline's (workflows and I/O steps) and/or training. */
@@ -129,8 +138,15 @@ export async function runWorker(
   log: Logger,
   options: PipelineWorkerOptions = {},
 ): Promise<void> {
+  const metrics = config.workerMetricsPort
+    ? `${config.api.metricsHost}:${config.workerMetricsPort}`
+    : undefined;
+  installTemporalLogging('WARN', metrics);
   const { worker, connection } = await createPipelineWorker(config, log, options);
-  log.info({ address: config.temporal.address, taskQueues: worker.queues }, 'worker started');
+  log.info(
+    { address: config.temporal.address, taskQueues: worker.queues, metrics },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {
