@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../src/config';
+import { repoRoot as projectRoot } from './root';
 import { FileKeyStore, RateLimiter, createAuth } from '../../src/server/auth';
 import type { Metrics } from '../../src/server/metrics';
 import type { Gate } from '../../src/server/routes/types';

@@ -8,13 +8,16 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../src/config';
+import { repoRoot as projectRoot } from './root';
 import { readSeries } from '../../src/data/series-file';
 import { buildDesign, timelineOf } from '../../src/ml/features';
 import { parseForecaster } from '../../src/ml/serving';
+import { loadConfig } from '../../src/config';
 import { freePort } from '../../src/stack/processes';
+import { stackDown, stackUp } from '../../src/stack/stack';
 import { createBenchKey } from './gate';
 
 const run = promisify(execFile);
@@ -28,9 +31,11 @@ const out = path.join(projectRoot, '.bench');
 const venv = path.join(projectRoot, '.tools', 'venv', 'bin');
 const autocannon = path.join(projectRoot, 'node_modules', 'autocannon', 'autocannon.js');
 const target = path.join(__dirname, 'target.js');
-const oneRow = JSON.stringify({ date: '2020-01-01', temperature: 6.5 });
+// one step ahead: the month after the default model's history (which ends 2019-03)
+const oneRow = JSON.stringify({ date: '2019-04-01', temperature: 14.5 });
 /** The API key every request carries (created in main; the other servers ignore it). */
 let apiKey = '';
+let databaseUrl = '';
 
 interface Load {
   rps: number;
@@ -106,6 +111,7 @@ async function startNode(variant: string, port: number, extra: string[] = [], pi
     [...(pin ? ['-c', '0', 'node'] : []), target, variant, String(port), ...extra],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, DATABASE_URL: databaseUrl },
     },
   );
   await new Promise<void>((resolve, reject) => {
@@ -189,14 +195,38 @@ async function main(): Promise<void> {
     http: [],
     express: [],
     api: [],
+    'api --no-log': [],
     'mlflow models serve': [],
   };
   apiKey = await createBenchKey();
   const sk = await sklearnModel();
+  // a real PostgreSQL for the prediction log, as the service writes it (its own folder and port)
+  const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-bench-pg-'));
+  const pgConfig = loadConfig({
+    ...process.env,
+    ICECREAM_LOCAL_DIR: pgDir,
+    PG_PORT: String(await freePort()),
+    DATABASE_URL: '',
+  });
+  await stackUp(pgConfig, () => undefined, ['postgres']);
+  databaseUrl = pgConfig.postgres.url;
+  try {
+    await measure(results, sk);
+  } finally {
+    await stackDown(pgConfig, ['postgres']);
+    fs.rmSync(pgDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(
+  results: Record<string, Load[]>,
+  sk: { dir: string; row: string },
+): Promise<void> {
   for (let r = 0; r < runs; r++) {
-    for (const variant of ['http', 'express', 'api'] as const) {
+    for (const variant of ['http', 'express', 'api', 'api --no-log'] as const) {
       const port = await freePort();
-      const child = await startNode(variant, port);
+      const [name, ...flags] = variant.split(' ');
+      const child = await startNode(name!, port, flags);
       const url = `http://127.0.0.1:${port}/v1/predict`;
       await load(url, oneRow, { seconds: 2 }); // warm-up
       results[variant]!.push(await load(url, oneRow));
@@ -262,7 +292,16 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     row('bare node:http (ceiling)', results.http!, expressRps),
     row('bare Express 5 + express.json()', results.express!, expressRps),
-    row('our /v1/predict (auth, metrics, logs)', results.api!, expressRps),
+    row(
+      'our /v1/predict (auth, metrics, request log, prediction log to PostgreSQL)',
+      results.api!,
+      expressRps,
+    ),
+    row(
+      'our /v1/predict, request log and prediction log off',
+      results['api --no-log']!,
+      expressRps,
+    ),
     row(
       'mlflow models serve (sklearn ElasticNet, /invocations)',
       results['mlflow models serve']!,
@@ -270,6 +309,7 @@ async function main(): Promise<void> {
     ),
     '',
     `- ours / bare Express: **${(api1 / expressRps).toFixed(2)}** (target >= 0.70); ours / mlflow models serve: **${(api1 / mlflowRps).toFixed(1)}x** (target >= 8x)`,
+    `- logging on / off: **${(api1 / median(results['api --no-log']!.map((x) => x.rps))).toFixed(2)}** (target >= 0.85)`,
     `- fixed 1,000 req/s on ours: p99 **${median(fixed.map((x) => x.p99))} ms** (target <= 5 ms), achieved ${Math.round(median(fixed.map((x) => x.rps)))} req/s`,
     `- a batch of 100 rows, one connection: p50 **${median(batch.map((x) => x.p50))} ms** (target <= 2 ms)`,
     `- API_WORKERS=2 vs 1, both cores shared with the load generator: ${Math.round(median(scale[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale[1]!.map((x) => x.rps)))} req/s = **${(median(scale[2]!.map((x) => x.rps)) / median(scale[1]!.map((x) => x.rps))).toFixed(2)}x**`,

@@ -3,8 +3,10 @@
  *   node target.js http|express|api PORT [--no-log] [--workers N]
  * - http: bare node:http, answers a constant (the ceiling);
  * - express: a bare Express app with express.json(), answering a constant (the framework's cost);
- * - api: our createApp with authentication (an API key), metrics and request logging on, the
- *   default pipeline's model (build/ from `dvc repro`), exactly as the service runs it.
+ * - api: our createApp with authentication (an API key), metrics, request logging and the
+ *   prediction log to PostgreSQL (DATABASE_URL) on, the default pipeline's model (build/ from
+ *   `dvc repro`), wired as the service wires it;
+ * - api --no-log: the same with the request log silent and no prediction log.
  */
 import cluster from 'node:cluster';
 import fs from 'node:fs';
@@ -13,11 +15,15 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import pino from 'pino';
-import { projectRoot } from '../../src/config';
+import { repoRoot as projectRoot } from './root';
 import { readSeries } from '../../src/data/series-file';
 import { parseForecaster } from '../../src/ml/serving';
 import { createApp } from '../../src/server/app';
+import { migrate } from '../../src/db/migrations';
+import { createPool } from '../../src/db/pool';
+import { createLive } from '../../src/server/live';
 import { createMetrics } from '../../src/server/metrics';
+import { PostgresLiveStore } from '../../src/server/pg-live-store';
 import { ModelHolder, toServingModel } from '../../src/server/model-holder';
 import { benchGate } from './gate';
 
@@ -84,8 +90,22 @@ async function main(): Promise<void> {
   );
   await models.refresh();
   const metrics = createMetrics();
+  const noLog = flags.includes('--no-log');
+  const database = process.env.DATABASE_URL;
+  const store =
+    !noLog && database
+      ? new PostgresLiveStore(createPool(database), log, (n) => metrics.predictionLogDropped.inc(n))
+      : undefined;
+  if (store) await migrate(store.pool);
+  const live = createLive({
+    production: models,
+    metrics,
+    log,
+    ...(store ? { sink: store, store } : noLog ? { sink: { record: () => true } } : {}),
+  });
   const app = createApp({
     models,
+    live,
     log,
     metrics,
     gate: benchGate(metrics),
