@@ -91,6 +91,32 @@ async function load(
   };
 }
 
+interface Paced {
+  p50_ms: number;
+  p99_ms: number;
+  rate_per_s: number;
+  errors: number;
+}
+
+/** The paced generator on core 1: RATE requests/s (0: one at a time) for SECONDS. */
+async function paced(url: string, bodyFile: string, rate: number, secs: number): Promise<Paced> {
+  const { stdout } = await run('taskset', [
+    '-c',
+    '1',
+    'node',
+    path.join(__dirname, 'paced.js'),
+    url,
+    bodyFile,
+    String(rate),
+    String(secs),
+    apiKey,
+  ]);
+  return JSON.parse(stdout) as Paced;
+}
+
+const fixed: Record<'express' | 'api', Paced[]> = { express: [], api: [] };
+const batch: Paced[] = [];
+
 async function waitHttp(url: string, seconds = 120): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
@@ -182,7 +208,13 @@ async function startMlflow(dir: string, port: number): Promise<ChildProcess> {
     ],
     {
       stdio: ['ignore', 'ignore', 'ignore'],
-      env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: '1' },
+      // `mlflow models serve` runs `uvicorn` from PATH: the venv's
+      env: {
+        ...process.env,
+        PATH: `${venv}:${process.env.PATH ?? ''}`,
+        MLFLOW_DISABLE_TELEMETRY: 'true',
+        DO_NOT_TRACK: '1',
+      },
       detached: true,
     },
   );
@@ -222,7 +254,7 @@ async function measure(
   results: Record<string, Load[]>,
   sk: { dir: string; row: string },
 ): Promise<void> {
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < (process.argv.includes('--latency-only') ? 0 : runs); r++) {
     for (const variant of ['http', 'express', 'api', 'api --no-log'] as const) {
       const port = await freePort();
       const [name, ...flags] = variant.split(' ');
@@ -241,31 +273,38 @@ async function measure(
     await new Promise((res) => setTimeout(res, 1000));
   }
 
-  // latency at a fixed 1,000 req/s, and a batch of 100 rows, on the pinned API
-  const port = await freePort();
-  const api = await startNode('api', port);
-  const url = `http://127.0.0.1:${port}/v1/predict`;
-  await load(url, oneRow, { seconds: 2 });
-  const fixed: Load[] = [];
-  const batch: Load[] = [];
+  // latency at a fixed 1,000 req/s (ours and bare Express), and a batch of 100 rows (ours), on
+  // the pinned server, with the paced generator on core 1
   const rows = Array.from({ length: 100 }, (_, i) => ({
-    date: `20${20 + Math.floor(i / 12 / 10)}-01-01`,
+    date: `${2019 + Math.floor((3 + (i % 24)) / 12)}-${String(((3 + (i % 24)) % 12) + 1).padStart(2, '0')}-01`,
     temperature: 5 + (i % 25),
   }));
-  const batchBody = JSON.stringify({
-    rows: rows
-      .slice(0, 1)
-      .concat(
-        rows
-          .slice(1)
-          .map((r, i) => ({ ...r, date: `2020-${String((i % 12) + 1).padStart(2, '0')}-01` })),
-      ),
-  });
-  for (let r = 0; r < runs; r++) {
-    fixed.push(await load(url, oneRow, { rate: 1000, connections: 16 }));
-    batch.push(await load(url, batchBody, { connections: 1, seconds: 5 }));
+  const oneFile = path.join(out, 'serve-one.json');
+  const batchFile = path.join(out, 'serve-batch.json');
+  fs.writeFileSync(oneFile, oneRow);
+  fs.writeFileSync(batchFile, JSON.stringify({ rows }));
+  for (const variant of ['express', 'api'] as const) {
+    const port = await freePort();
+    const child = await startNode(variant, port);
+    const url = `http://127.0.0.1:${port}/v1/predict`;
+    await load(url, oneRow, { seconds: 2 });
+    for (let r = 0; r < runs; r++) {
+      fixed[variant].push(await paced(url, oneFile, 1000, 10));
+      if (variant === 'api') batch.push(await paced(url, batchFile, 0, 5));
+    }
+    await stop(child);
   }
-  await stop(api);
+  const ms = (x: number) => x.toFixed(3);
+  const latency = [
+    `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
+    '',
+    `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}`,
+    `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
+  ].join('\n');
+  if (process.argv.includes('--latency-only')) {
+    process.stdout.write(`${latency}\n`);
+    return;
+  }
 
   // API_WORKERS 1 vs 2, unpinned (both cores; the load generator shares them)
   const scale: Record<string, Load[]> = { 1: [], 2: [] };
@@ -310,9 +349,9 @@ async function measure(
     '',
     `- ours / bare Express: **${(api1 / expressRps).toFixed(2)}** (target >= 0.70); ours / mlflow models serve: **${(api1 / mlflowRps).toFixed(1)}x** (target >= 8x)`,
     `- logging on / off: **${(api1 / median(results['api --no-log']!.map((x) => x.rps))).toFixed(2)}** (target >= 0.85)`,
-    `- fixed 1,000 req/s on ours: p99 **${median(fixed.map((x) => x.p99))} ms** (target <= 5 ms), achieved ${Math.round(median(fixed.map((x) => x.rps)))} req/s`,
-    `- a batch of 100 rows, one connection: p50 **${median(batch.map((x) => x.p50))} ms** (target <= 2 ms)`,
     `- API_WORKERS=2 vs 1, both cores shared with the load generator: ${Math.round(median(scale[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale[1]!.map((x) => x.rps)))} req/s = **${(median(scale[2]!.map((x) => x.rps)) / median(scale[1]!.map((x) => x.rps))).toFixed(2)}x**`,
+    '',
+    latency,
   ].join('\n');
   fs.writeFileSync(path.join(out, 'serve.md'), `${text}\n`);
   process.stdout.write(`${text}\n`);
