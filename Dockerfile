@@ -5,6 +5,8 @@
 #     --build-arg ICECREAM_GIT_COMMIT=$(git rev-parse HEAD) \
 #     --build-arg ICECREAM_PACKAGE_LOCK_SHA256=$(sha256sum package-lock.json | cut -c1-64) \
 #     --build-arg ICECREAM_PYTHON_TOOLS_LOCK_SHA256=$(sha256sum python-tools.lock | cut -c1-64) \
+#     --build-arg ICECREAM_GIT_DIRTY=$(test -z "$(git status --porcelain)" && echo false || echo true) \
+#     --build-arg ICECREAM_DATA_DVC_SHA256=$(sha256sum data.dvc | cut -c1-64) \
 #     -t icecream-mlops .
 # The image has no .git: the commit enters as a build arg, is kept as an OCI label and in the
 # environment, and the pipeline's provenance (src/pipeline/provenance.ts) records it on every run.
@@ -24,6 +26,9 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20.19.5-bookworm-slim
 ARG ICECREAM_GIT_COMMIT=unknown
+# whether the checkout was clean, and data.dvc's hash: what lets a run in the image be promoted
+ARG ICECREAM_GIT_DIRTY=unknown
+ARG ICECREAM_DATA_DVC_SHA256=
 ARG ICECREAM_PACKAGE_LOCK_SHA256=
 ARG ICECREAM_PYTHON_TOOLS_LOCK_SHA256=
 LABEL org.opencontainers.image.title="icecream-mlops" \
@@ -39,7 +44,9 @@ ENV NODE_ENV=production \
     LOG_LEVEL=info \
     ICECREAM_GIT_COMMIT=${ICECREAM_GIT_COMMIT} \
     ICECREAM_PACKAGE_LOCK_SHA256=${ICECREAM_PACKAGE_LOCK_SHA256} \
-    ICECREAM_PYTHON_TOOLS_LOCK_SHA256=${ICECREAM_PYTHON_TOOLS_LOCK_SHA256}
+    ICECREAM_PYTHON_TOOLS_LOCK_SHA256=${ICECREAM_PYTHON_TOOLS_LOCK_SHA256} \
+    ICECREAM_GIT_DIRTY=${ICECREAM_GIT_DIRTY} \
+    ICECREAM_DATA_DVC_SHA256=${ICECREAM_DATA_DVC_SHA256}
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

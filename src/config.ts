@@ -113,6 +113,8 @@ const schema = z.object({
   ICECREAM_GIT_COMMIT: optionalText,
   ICECREAM_PACKAGE_LOCK_SHA256: optionalText,
   ICECREAM_PYTHON_TOOLS_LOCK_SHA256: optionalText,
+  ICECREAM_GIT_DIRTY: optionalText,
+  ICECREAM_DATA_DVC_SHA256: optionalText,
   AUTH_DISABLED: flag(false),
   AUTH_KEYS_FILE: optionalText,
   AUTH_JWKS_URL: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/ }).optional()),
@@ -257,6 +259,10 @@ export function parseLiveWindows(text: string): LiveWindow[] | undefined {
 /** What the image build recorded about its source (unset outside an image). */
 export interface BuildInfo {
   gitCommit: string | undefined;
+  /** 'false' when the image was built from a clean checkout (CI checks before building). */
+  gitDirty: 'true' | 'false' | undefined;
+  /** sha256 of data.dvc at the commit: the data file a run in the image uses is pinned when equal. */
+  dataDvcSha256: string | undefined;
   packageLockSha256: string | undefined;
   pythonToolsLockSha256: string | undefined;
 }
@@ -272,6 +278,8 @@ export function loadBuildInfo(env: Record<string, string | undefined> = process.
   };
   return {
     gitCommit: value('ICECREAM_GIT_COMMIT'),
+    gitDirty: ((d) => (d === 'true' || d === 'false' ? d : undefined))(value('ICECREAM_GIT_DIRTY')),
+    dataDvcSha256: value('ICECREAM_DATA_DVC_SHA256'),
     packageLockSha256: value('ICECREAM_PACKAGE_LOCK_SHA256'),
     pythonToolsLockSha256: value('ICECREAM_PYTHON_TOOLS_LOCK_SHA256'),
   };

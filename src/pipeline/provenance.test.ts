@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuildInfo } from '../config';
+import { dataPinState } from './run-references';
 import { collectProvenance } from './provenance';
 
 const dirs: string[] = [];
@@ -46,8 +47,35 @@ describe('loadBuildInfo', () => {
   it('treats empty build variables (an image built without the args) as unset', () => {
     expect(loadBuildInfo({ ICECREAM_GIT_COMMIT: '', ICECREAM_PACKAGE_LOCK_SHA256: '' })).toEqual({
       gitCommit: undefined,
+      gitDirty: undefined,
+      dataDvcSha256: undefined,
       packageLockSha256: undefined,
       pythonToolsLockSha256: undefined,
+    });
+  });
+});
+
+describe('in the image (no .git)', () => {
+  const build = loadBuildInfo({
+    ICECREAM_GIT_COMMIT: '0123456789abcdef0123456789abcdef01234567',
+    ICECREAM_GIT_DIRTY: 'false',
+    ICECREAM_DATA_DVC_SHA256: createHash('sha256').update('outs:\n- md5: abc\n').digest('hex'),
+  });
+
+  it('records the clean flag the build set', async () => {
+    const tags = await collectProvenance(folder(), 'test', {}, build);
+    expect(tags['mlflow.source.git.dirty']).toBe('false');
+  });
+
+  it("pins the data when data.dvc is the build's, and says so when it is not", async () => {
+    const dir = folder();
+    const dvcFile = path.join(dir, 'data.dvc');
+    fs.writeFileSync(dvcFile, 'outs:\n- md5: abc\n');
+    expect(await dataPinState(dvcFile, build)).toMatchObject({ pinned: true });
+    fs.writeFileSync(dvcFile, 'outs:\n- md5: def\n');
+    expect(await dataPinState(dvcFile, build)).toEqual({
+      pinned: false,
+      reason: 'data.dvc differs from the one the image was built with',
     });
   });
 });

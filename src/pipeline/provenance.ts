@@ -147,7 +147,8 @@ export async function collectProvenance(
     [provenanceTags.commit]:
       code.commit !== 'unknown' ? code.commit : (build.gitCommit ?? 'unknown'),
     ...(code.branch ? { [provenanceTags.branch]: code.branch } : {}),
-    [provenanceTags.dirty]: code.dirty,
+    // in the image (no .git) the build says whether it was built from a clean checkout
+    [provenanceTags.dirty]: code.dirty === 'unknown' ? (build.gitDirty ?? 'unknown') : code.dirty,
     [provenanceTags.diffSha256]: code.diffSha256,
     [provenanceTags.packageLock]: lockHash('package-lock.json', build.packageLockSha256),
     [provenanceTags.pythonToolsLock]: lockHash('python-tools.lock', build.pythonToolsLockSha256),

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { loadBuildInfo, type BuildInfo } from '../config';
 import type { ColumnMap } from '../data/dataset';
 import type { ExperimentReport } from '../ml/experiment';
 import type { ModelFamily } from '../ml';
@@ -147,10 +148,29 @@ export function stepDigests(
  * Whether `dvcFile` pins the data in git: it must be tracked and unchanged against HEAD, so that
  * the commit alone says which data the run used. Never throws.
  */
-export async function dataPinState(dvcFile: string): Promise<{ pinned: boolean; reason: string }> {
+export async function dataPinState(
+  dvcFile: string,
+  build: BuildInfo = loadBuildInfo(),
+): Promise<{ pinned: boolean; reason: string }> {
   const cwd = path.dirname(dvcFile);
   const name = path.basename(dvcFile);
   const git = (args: string[]) => run('git', args, { cwd });
+  // in the image there is no git to ask: the build recorded data.dvc's sha256 at the commit
+  if (
+    build.dataDvcSha256 &&
+    !(await git(['rev-parse', '--git-dir']).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const actual = createHash('sha256').update(fs.readFileSync(dvcFile)).digest('hex');
+    return actual === build.dataDvcSha256
+      ? {
+          pinned: true,
+          reason: `${name} is the one the image was built with (sha256 ${actual.slice(0, 12)})`,
+        }
+      : { pinned: false, reason: `${name} differs from the one the image was built with` };
+  }
   try {
     await git(['ls-files', '--error-unmatch', '--', name]);
   } catch {
