@@ -7,21 +7,11 @@ import { FileKeyStore, RateLimiter, createAuth } from '../src/server/auth';
 import { createJwtVerifier } from '../src/server/auth/jwt';
 import { listenApi } from './helpers/api';
 import { startTestIssuer, type TestIssuer } from './helpers/jwks';
+import { random } from './helpers/random';
 
 // The whole API (real app, auth with API keys and JWTs from a local JWKS, metrics, request log)
 // on a loopback port, under bounded fuzzing. The soak runs against the real server in
 // serving.test.ts.
-
-/** mulberry32: a small seeded generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir: string;
 let keys: FileKeyStore;
