@@ -114,7 +114,11 @@ async function paced(url: string, bodyFile: string, rate: number, secs: number):
   return JSON.parse(stdout) as Paced;
 }
 
-const fixed: Record<'express' | 'api', Paced[]> = { express: [], api: [] };
+const fixed: Record<'express' | 'api' | 'api --no-log', Paced[]> = {
+  express: [],
+  api: [],
+  'api --no-log': [],
+};
 const batch: Paced[] = [];
 
 async function waitHttp(url: string, seconds = 120): Promise<void> {
@@ -283,9 +287,10 @@ async function measure(
   const batchFile = path.join(out, 'serve-batch.json');
   fs.writeFileSync(oneFile, oneRow);
   fs.writeFileSync(batchFile, JSON.stringify({ rows }));
-  for (const variant of ['express', 'api'] as const) {
+  for (const variant of ['express', 'api', 'api --no-log'] as const) {
     const port = await freePort();
-    const child = await startNode(variant, port);
+    const [name, ...flags] = variant.split(' ');
+    const child = await startNode(name!, port, flags);
     const url = `http://127.0.0.1:${port}/v1/predict`;
     await load(url, oneRow, { seconds: 2 });
     for (let r = 0; r < runs; r++) {
@@ -298,7 +303,7 @@ async function measure(
   const latency = [
     `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
     '',
-    `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}`,
+    `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms, ours with the logs off ${ms(median(fixed['api --no-log'].map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}`,
     `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
   ].join('\n');
   if (process.argv.includes('--latency-only')) {
