@@ -1,24 +1,14 @@
 import type pg from 'pg';
-import { BatchWriter, type CloseResult } from './batch-writer';
+import { BatchWriter, type BatchWriterOptions, type CloseResult } from './batch-writer';
 import { recordFeedback, type FeedbackInput, type FeedbackResult } from './feedback';
 import { isDatabaseUnavailable } from './pool';
 import { insertPredictions, type PredictionRecord } from './predictions';
 
-export interface PredictionLogOptions {
-  /** rows held in memory at most while the database is slow or down (default 100000) */
-  maxBuffered?: number;
-  /** rows per INSERT (default 500) */
-  batchSize?: number;
-  /** a partial batch is written after this long (default 200 ms) */
-  flushIntervalMs?: number;
-  /** retry backoff bounds after a failed write (defaults 250 ms .. 5 s) */
-  minRetryMs?: number;
-  maxRetryMs?: number;
-  /** count of rows lost to a full buffer: wire to `icecream_prediction_log_dropped_total` */
-  onDropped?: (count: number) => void;
-  /** a batch failed and will be retried: log it (never with the rows' inputs) */
-  onWriteError?: (err: unknown, attempt: number) => void;
-}
+/**
+ * The batch writer's options: `onDropped` feeds `icecream_prediction_log_dropped_total`;
+ * `onWriteError` logs a failed batch (never with the rows' inputs). Default buffer: 100,000 rows.
+ */
+export type PredictionLogOptions = Omit<BatchWriterOptions<PredictionRecord>, 'write'>;
 
 /**
  * The prediction log: `record(row)` on the request path is synchronous and O(1); rows reach the

@@ -103,18 +103,8 @@ export interface Outcome {
  * The input of live MAE / RMSE / coverage per model version and of the canary analysis.
  */
 export async function outcomesSince(db: pg.Pool, since: Date): Promise<Outcome[]> {
-  const r = await db.query<{
-    model_version: string;
-    arm: Arm;
-    time: Date;
-    date: string;
-    horizon: number;
-    prediction: number;
-    lower: number | null;
-    upper: number | null;
-    actual: number;
-  }>(
-    `SELECT p.model_version, p.arm, p.time, to_char(p.date, 'YYYY-MM-DD') AS date, p.horizon,
+  const r = await db.query<Outcome>(
+    `SELECT p.model_version AS "modelVersion", p.arm, p.time, to_char(p.date, 'YYYY-MM-DD') AS date, p.horizon,
             p.prediction, p.lower, p.upper,
             COALESCE(byid.actual, bydate.actual) AS actual
        FROM predictions p
@@ -124,15 +114,5 @@ export async function outcomesSince(db: pg.Pool, since: Date): Promise<Outcome[]
       ORDER BY p.time`,
     [since.toISOString()],
   );
-  return r.rows.map((row) => ({
-    modelVersion: row.model_version,
-    arm: row.arm,
-    time: row.time,
-    date: row.date,
-    horizon: row.horizon,
-    prediction: row.prediction,
-    lower: row.lower,
-    upper: row.upper,
-    actual: row.actual,
-  }));
+  return r.rows;
 }

@@ -138,28 +138,23 @@ export class CanaryController {
 
   private async record(action: string, version: string, reason: string, production: string) {
     const { actions, audit, log } = this.deps;
-    try {
-      if (actions) await actions.rejectCanary({ version, reason, by: analysisActor });
-      else
-        audit.add({
-          by: analysisActor,
-          action,
-          alias: 'staging',
-          from: production,
-          to: version,
-          reason,
-        });
-    } catch (err) {
-      log.error({ err, version }, 'could not record the canary rollback in the registry');
-      audit.add({
-        by: analysisActor,
-        action,
-        alias: 'staging',
-        from: production,
-        to: version,
-        reason,
-      });
+    if (actions) {
+      try {
+        await actions.rejectCanary({ version, reason, by: analysisActor });
+        return;
+      } catch (err) {
+        log.error({ err, version }, 'could not record the canary rollback in the registry');
+      }
     }
+    // no registry to record it in (or it failed): keep it in the local audit trail
+    audit.add({
+      by: analysisActor,
+      action,
+      alias: 'staging',
+      from: production,
+      to: version,
+      reason,
+    });
   }
 
   private async promote(version: string, reason: string, production: string) {
