@@ -10,8 +10,14 @@ import { projectRoot } from '../src/config';
 import { freePort } from '../src/stack/processes';
 import { stackDown, stackUp } from '../src/stack/stack';
 import { createLogger } from '../src/logger';
+import { japanColumns } from '../src/data/dataset';
+import { md5File } from '../src/data/dvc';
+import { mlflowClientFromConfig } from '../src/mlflow/from-config';
+import { fromKeyValues } from '../src/mlflow/validation';
+import { reproduceRun, type ReproduceDeps } from '../src/pipeline/reproduce';
 import { runTrainingPipeline } from '../src/pipeline/start';
-import type { TrainingPipelineResult } from '../src/pipeline/types';
+import type { ReproductionResult, TrainingPipelineResult } from '../src/pipeline/types';
+import { toolPaths } from '../src/stack/tools';
 import { FileKeyStore, gateFromConfig } from '../src/server/auth';
 import { startServer } from '../src/server/server';
 import { createPipelineWorker, installTemporalLogging } from '../src/worker/worker';
@@ -386,6 +392,76 @@ describe('training pipeline end to end', () => {
     });
     expect(versions.model_versions).toHaveLength(1);
   });
+
+  it('reproduces the run on Temporal byte for byte, registering nothing; a changed row is a data change at ingest', async () => {
+    const mlflow = mlflowClientFromConfig(stack.config);
+    const tools = toolPaths(stack.config.toolsDir);
+    const workflowIds: string[] = [];
+    const deps: ReproduceDeps = {
+      mlflow,
+      registeredModel: stack.config.mlflow.registeredModel,
+      projectRoot,
+      dvcBin: tools.dvc,
+      env: stack.config.childEnv,
+      tools: { dvc: tools.dvc, temporal: tools.temporal },
+      temporal: async (given) => {
+        const id = `reproduce-test-${workflowIds.length}`;
+        workflowIds.push(id);
+        return runTrainingPipeline<ReproductionResult>(stack.config, given, undefined, id);
+      },
+    };
+    const report = await reproduceRun(deps, { version: result.register.version });
+    expect(report.mode).toBe('temporal');
+    expect(report.steps.map((s) => [s.step, s.same])).toEqual(
+      ['ingest', 'validate', 'split', 'train', 'evaluate'].map((s) => [s, true]),
+    );
+    expect(report.model.same).toBe(true);
+    expect(report.metrics.length).toBeGreaterThan(10);
+    expect(report.metrics.every((m) => m.delta === 0)).toBe(true);
+    expect(report.reproduced).toBe(true);
+    // the re-run's own MLflow run: ended, tagged with what it reproduces; no new version
+    const rerun = await mlflow.getRun(report.rerun!.mlflowRunId);
+    expect(rerun.info?.status).toBe('FINISHED');
+    expect(fromKeyValues(rerun.data?.tags)['icecream.reproduces']).toBe(result.register.runId);
+    expect(report.rerun!.workflowId).toBe(workflowIds[0]);
+    const versions = await mlflowGet<{ model_versions?: unknown[] }>('model-versions/search', {
+      filter: `name='${stack.config.mlflow.registeredModel}'`,
+    });
+    expect(versions.model_versions).toHaveLength(1);
+    // the verdict lands on the original run
+    const original = await mlflow.getRun(result.register.runId);
+    expect(fromKeyValues(original.data?.tags)['icecream.reproduced']).toBe('true');
+
+    // one sales figure changed, pinned by its own .dvc file: a data change at ingest
+    const dir = fs.mkdtempSync(path.join(stack.dir, 'changed-data-'));
+    const csv = path.join(dir, path.basename(stack.config.dataPath));
+    const lines = fs.readFileSync(stack.config.dataPath, 'utf8').split('\n');
+    const cells = lines[lines.length - 3]!.split(',');
+    const sales = lines[0]!.split(',').indexOf(japanColumns.target);
+    expect(sales).toBeGreaterThan(-1);
+    cells[sales] = String(Number(cells[sales]) + 100);
+    lines[lines.length - 3] = cells.join(',');
+    fs.writeFileSync(csv, lines.join('\n'));
+    const md5 = await md5File(csv);
+    fs.writeFileSync(
+      `${csv}.dvc`,
+      `outs:\n- md5: ${md5}\n  size: ${fs.statSync(csv).size}\n  hash: md5\n  path: ${path.basename(csv)}\n`,
+    );
+    const changed = await reproduceRun(
+      deps,
+      { runId: result.register.runId },
+      { dataDvcFile: `${csv}.dvc`, record: false },
+    );
+    expect(changed.reproduced).toBe(false);
+    expect(changed.firstDifferingStep).toBe('ingest');
+    expect(changed.inputs).toContainEqual({
+      kind: 'data',
+      name: 'md5',
+      recorded: result.dataMd5,
+      actual: md5,
+    });
+    expect(changed.metrics.some((m) => m.name === 'holdout_mae' && m.delta !== 0)).toBe(true);
+  }, 180_000);
 
   it('a forced run registers version 2 and keeps production unless it is better', async () => {
     const second = await runTrainingPipeline(stack.config, { ...input, force: true });

@@ -125,6 +125,7 @@ export function createActivities(deps: ActivityDeps) {
         const data = await datasets.pin(
           req.input.dataPath ?? deps.defaults.dataPath,
           req.input.dvcFile ?? deps.defaults.dvcFile,
+          req.input.dataMd5,
         );
         await recordStep(
           deps.mlflow,

@@ -1,3 +1,4 @@
+import type { PipelineProgress } from '../pipeline/types';
 /** A progress reporter for long CLI commands. */
 export interface Progress {
   /** Reports `done` of `total` units, optionally naming the current stage. */
@@ -53,5 +54,44 @@ export function createProgress(
         if (drawn) stream.write('\n');
       } else stream.write(`${label}: done\n`);
     },
+  };
+}
+
+const say = (m: string): void => void process.stderr.write(`${m}\n`);
+
+/** A pipeline workflow's progress: one line per completed step; a bar when stderr is a terminal. */
+export function pipelineProgressPrinter(): (p: PipelineProgress, workflowId: string) => void {
+  let printed = 0;
+  let lastDetail = '';
+  let lastDetailAt = 0;
+  return (p, workflowId) => {
+    if (process.stderr.isTTY) {
+      const width = 28;
+      const filled = Math.round((p.completed.length / p.steps.length) * width);
+      process.stderr.write(
+        `\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${p.steps.length} ${p.current ?? 'done'}  ${p.currentDetail ?? p.detail}`.slice(
+          0,
+          process.stderr.columns || 120,
+        ),
+      );
+      if (p.completed.length === p.steps.length) process.stderr.write('\n');
+      return;
+    }
+    for (; printed < p.completed.length; printed++) {
+      say(
+        `[${workflowId}] ${printed + 1}/${p.steps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`,
+      );
+    }
+    // a long step's own progress, at most every 5 seconds
+    if (
+      p.current &&
+      p.currentDetail &&
+      p.currentDetail !== lastDetail &&
+      Date.now() - lastDetailAt > 5000
+    ) {
+      say(`[${workflowId}] ${p.current}: ${p.currentDetail}`);
+      lastDetail = p.currentDetail;
+      lastDetailAt = Date.now();
+    }
   };
 }

@@ -4,7 +4,10 @@ import { mlflowClientFromConfig } from '../mlflow/from-config';
 import { diffVersions, formatVersionDiff } from '../pipeline/diff';
 import { loadRunSummary } from '../pipeline/model-card-record';
 import { formatReproduceReport, reproduceRun, type ReproduceTarget } from '../pipeline/reproduce';
+import { runTrainingPipeline } from '../pipeline/start';
+import type { ReproductionResult, TrainingPipelineInput } from '../pipeline/types';
 import { toolPaths } from '../stack/tools';
+import { pipelineProgressPrinter } from './progress';
 
 const integer = (name: string) => (v: string) => {
   const n = Number(v);
@@ -28,7 +31,10 @@ export function registerReproduce(program: Command): void {
       'what-if: the dataset this .dvc file pins instead of the recorded one',
     )
     .option('--no-record', 'do not log the result to the run')
-    .option('--temporal', 'run the steps on Temporal (not available yet: in-process only)')
+    .option(
+      '--temporal',
+      'run the steps as the trainingPipeline workflow on Temporal (a worker must run); it stops after evaluate and registers nothing',
+    )
     .option('--json', 'print the report as JSON')
     .action(
       async (
@@ -49,10 +55,6 @@ export function registerReproduce(program: Command): void {
           throw new InvalidArgumentError(
             'give exactly one of RUN_ID, --model VERSION, --alias NAME',
           );
-        if (o.temporal)
-          throw new InvalidArgumentError(
-            '--temporal is not available yet; run without it (the steps run in-process, with the same code the activities run)',
-          );
         const target: ReproduceTarget = runId
           ? { runId }
           : o.model
@@ -68,6 +70,17 @@ export function registerReproduce(program: Command): void {
             projectRoot,
             dvcBin: tools.dvc,
             env: config.childEnv,
+            ...(o.temporal
+              ? {
+                  temporal: (input: TrainingPipelineInput) =>
+                    runTrainingPipeline<ReproductionResult>(
+                      config,
+                      input,
+                      o.json ? undefined : pipelineProgressPrinter(),
+                      `reproduce-${input.reproduces ?? ''}-${Date.now().toString(36)}`,
+                    ),
+                }
+              : {}),
             tools: {
               dvc: tools.dvc,
               temporal: tools.temporal,

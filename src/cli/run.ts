@@ -5,11 +5,8 @@ import { createLogger } from '../logger';
 import type { ModelFamily } from '../ml';
 import { addPeriods, formatDay, parseDay } from '../ml/dates';
 import { runTrainingPipeline } from '../pipeline/start';
-import type {
-  PipelineProgress,
-  TrainingPipelineInput,
-  TrainingPipelineResult,
-} from '../pipeline/types';
+import { pipelineProgressPrinter } from './progress';
+import type { TrainingPipelineInput, TrainingPipelineResult } from '../pipeline/types';
 import { FileKeyStore, gateFromConfig, scopes } from '../server/auth';
 import { serveApi } from '../server/cluster';
 import type { ServingModel } from '../server/model-holder';
@@ -27,43 +24,6 @@ import {
 } from '../worker/worker';
 
 const say = (m: string): void => void process.stderr.write(`${m}\n`);
-
-/** One line per completed step; a bar when stderr is a terminal. */
-function progressPrinter(): (p: PipelineProgress, workflowId: string) => void {
-  let printed = 0;
-  let lastDetail = '';
-  let lastDetailAt = 0;
-  return (p, workflowId) => {
-    if (process.stderr.isTTY) {
-      const width = 28;
-      const filled = Math.round((p.completed.length / p.steps.length) * width);
-      process.stderr.write(
-        `\r\x1b[K[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.completed.length}/${p.steps.length} ${p.current ?? 'done'}  ${p.currentDetail ?? p.detail}`.slice(
-          0,
-          process.stderr.columns || 120,
-        ),
-      );
-      if (p.completed.length === p.steps.length) process.stderr.write('\n');
-      return;
-    }
-    for (; printed < p.completed.length; printed++) {
-      say(
-        `[${workflowId}] ${printed + 1}/${p.steps.length} ${p.completed[printed] ?? ''} done${printed === p.completed.length - 1 ? `: ${p.detail}` : ''}`,
-      );
-    }
-    // a long step's own progress, at most every 5 seconds
-    if (
-      p.current &&
-      p.currentDetail &&
-      p.currentDetail !== lastDetail &&
-      Date.now() - lastDetailAt > 5000
-    ) {
-      say(`[${workflowId}] ${p.current}: ${p.currentDetail}`);
-      lastDetail = p.currentDetail;
-      lastDetailAt = Date.now();
-    }
-  };
-}
 
 function summary(r: TrainingPipelineResult): string {
   return [
@@ -245,7 +205,7 @@ export function registerRun(program: Command): void {
         const { workflowId, result, reused } = await runTrainingPipeline(
           config,
           trainingInput(o),
-          o.json ? undefined : progressPrinter(),
+          o.json ? undefined : pipelineProgressPrinter(),
         );
         if (reused && !o.json) say(reusedNote(workflowId));
         process.stdout.write(
@@ -301,7 +261,7 @@ export function registerRun(program: Command): void {
         const { workflowId, result, reused } = await runTrainingPipeline(
           config,
           trainingInput(o),
-          progressPrinter(),
+          pipelineProgressPrinter(),
         );
         if (reused) say(reusedNote(workflowId));
         say(summary(result));

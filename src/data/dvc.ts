@@ -91,9 +91,9 @@ export async function verifyDataset(dataPath: string, dvcFile: string): Promise<
 /** A small typed wrapper around the pinned `dvc` CLI. */
 export class Dvc {
   constructor(
-    private readonly bin: string,
-    private readonly cwd: string,
-    private readonly env: Readonly<Record<string, string | undefined>>,
+    readonly bin: string,
+    readonly cwd: string,
+    readonly env: Readonly<Record<string, string | undefined>>,
   ) {}
 
   async run(args: readonly string[]): Promise<string> {

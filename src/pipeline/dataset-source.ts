@@ -1,11 +1,14 @@
 /**
  * The dataset by its DVC md5, on any worker host: from the worker's digest cache, else from the
  * workspace file when its bytes have that md5, else fetched from the DVC remote (`dvc fetch` of
- * the .dvc file into DVC's cache, local `dvc-storage/` by default, S3 in compose). Every path
- * verifies the md5, so a step reads exactly the bytes ingest pinned.
+ * the .dvc file into DVC's cache when it still pins that md5, else the object by its md5 alone;
+ * local `dvc-storage/` by default, S3 in compose). Every path verifies the md5, so a step reads
+ * exactly the bytes ingest pinned.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { DataNotInRemoteError, defaultDvcRemote, fetchByMd5 } from '../data/dvc-fetch';
 import {
   DataHashMismatchError,
   DvcCommandError,
@@ -42,23 +45,23 @@ export class DatasetSource {
   }
 
   /**
-   * Ingest: the md5 the .dvc file pins for `dataPath`, with the bytes made available (and cached)
-   * on this host. A workspace file that exists but differs from the pin is the user's data, not
-   * ours to replace: that fails with both hashes.
+   * Ingest: the md5 the .dvc file pins for `dataPath` (or the given `md5`, a recorded dataset the
+   * pin has since moved on from), with the bytes made available (and cached) on this host. A
+   * workspace file that exists but differs from the pin is the user's data, not ours to replace:
+   * that fails with both hashes.
    * @throws DvcFileError, DataHashMismatchError, DatasetUnavailableError
    */
-  async pin(dataPath: string, dvcFile: string): Promise<IngestResult> {
+  async pin(dataPath: string, dvcFile: string, md5?: string): Promise<IngestResult> {
     const pinned = readDvcFile(this.abs(dvcFile));
     if (path.resolve(this.abs(dataPath)) !== pinned.path)
       throw new DvcFileError(pinned.dvcFile, `pins ${pinned.path}, not ${this.abs(dataPath)}`);
-    if (fs.existsSync(pinned.path)) {
-      const bytes = fs.readFileSync(pinned.path);
-      const md5 = digestOf('md5', bytes);
-      if (md5 !== pinned.md5)
-        throw new DataHashMismatchError(pinned.path, pinned.md5, md5, pinned.dvcFile);
+    if (md5 === undefined && fs.existsSync(pinned.path)) {
+      const actual = digestOf('md5', fs.readFileSync(pinned.path));
+      if (actual !== pinned.md5)
+        throw new DataHashMismatchError(pinned.path, pinned.md5, actual, pinned.dvcFile);
     }
     const ref = {
-      md5: pinned.md5,
+      md5: md5 ?? pinned.md5,
       sha256: '',
       size: 0,
       dataPath: this.rel(pinned.path),
@@ -99,25 +102,60 @@ export class DatasetSource {
     );
   }
 
-  /** `dvc fetch` of the .dvc file, then the object from DVC's cache (files/md5/ab/cdef...). */
+  /**
+   * From the default DVC remote: `dvc fetch` of the .dvc file into DVC's cache (files/md5/ab/cdef...)
+   * when it pins `ref.md5`, else the object by its md5 alone (a recorded dataset the pin has
+   * moved on from).
+   */
   private async fetchFromRemote(
-    ref: Pick<IngestResult, 'md5' | 'dvcFile'>,
+    ref: Pick<IngestResult, 'md5' | 'dataPath' | 'dvcFile'>,
   ): Promise<Buffer | undefined> {
-    if (!this.dvc || !fs.existsSync(this.abs(ref.dvcFile))) return undefined;
-    if (readDvcFile(this.abs(ref.dvcFile)).md5 !== ref.md5) return undefined; // pin moved on
+    if (!this.dvc) return undefined;
+    const dvcFile = this.abs(ref.dvcFile);
+    const bytes =
+      fs.existsSync(dvcFile) && readDvcFile(dvcFile).md5 === ref.md5
+        ? await this.fetchPinned(this.dvc, dvcFile, ref.md5)
+        : await this.fetchByMd5(this.dvc, ref);
+    if (!bytes || digestOf('md5', bytes) !== ref.md5) return undefined;
+    this.cache.write('md5', bytes);
+    return bytes;
+  }
+
+  private async fetchPinned(dvc: Dvc, dvcFile: string, md5: string): Promise<Buffer | undefined> {
     try {
-      await this.dvc.fetch([this.abs(ref.dvcFile)]);
+      await dvc.fetch([dvcFile]);
     } catch (err) {
       if (err instanceof DvcCommandError && /missing|not found|does not exist/i.test(err.stderr))
         return undefined;
       throw err; // a remote that is down: transient, retried
     }
-    const cacheDir = (await this.dvc.cacheDir()) ?? path.join(this.projectRoot, '.dvc', 'cache');
-    const object = path.join(cacheDir, 'files', 'md5', ref.md5.slice(0, 2), ref.md5.slice(2));
-    if (!fs.existsSync(object)) return undefined;
-    const bytes = fs.readFileSync(object);
-    if (digestOf('md5', bytes) !== ref.md5) return undefined;
-    this.cache.write('md5', bytes);
-    return bytes;
+    const cacheDir = (await dvc.cacheDir()) ?? path.join(this.projectRoot, '.dvc', 'cache');
+    const object = path.join(cacheDir, 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+    return fs.existsSync(object) ? fs.readFileSync(object) : undefined;
+  }
+
+  private async fetchByMd5(
+    dvc: Dvc,
+    ref: Pick<IngestResult, 'md5' | 'dataPath'>,
+  ): Promise<Buffer | undefined> {
+    const remote = await defaultDvcRemote(dvc.bin, dvc.cwd, dvc.env);
+    if (!remote) return undefined;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-dataset-'));
+    try {
+      const got = await fetchByMd5(
+        dvc.bin,
+        ref.md5,
+        [remote],
+        dir,
+        path.basename(ref.dataPath) || 'data.csv',
+        dvc.env,
+      );
+      return fs.readFileSync(got.path);
+    } catch (err) {
+      if (err instanceof DataNotInRemoteError) return undefined;
+      throw err;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 }

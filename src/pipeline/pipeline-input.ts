@@ -40,6 +40,11 @@ const schema = z.strictObject({
   maxPValue: z.number().gt(0).max(1).optional(),
   reason: z.string().min(1).optional(),
   force: z.boolean().optional(),
+  dataMd5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'a DVC md5: 32 lowercase hex digits')
+    .optional(),
+  reproduces: z.string().min(1).optional(),
 });
 
 // Compile-time guard: the schema names exactly the fields of TrainingPipelineInput, so a field

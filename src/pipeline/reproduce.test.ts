@@ -20,6 +20,7 @@ const report = (over: Partial<ReproduceReport> = {}): ReproduceReport => ({
   model: { recorded: sha('b'), actual: sha('b'), same: true },
   metrics: [{ name: 'holdout_mae', recorded: 50, actual: 50, delta: 0 }],
   atHead: false,
+  mode: 'in-process',
   commit: { recorded: '1'.repeat(40), actual: '1'.repeat(40) },
   data: { md5: 'c'.repeat(32), remote: '/r', file: null },
   overrides: {},
@@ -28,6 +29,14 @@ const report = (over: Partial<ReproduceReport> = {}): ReproduceReport => ({
 });
 
 describe('reproduce report text', () => {
+  it('says where the steps ran again: the workflow and MLflow run of a Temporal re-run', () => {
+    const text = formatReproduceReport(
+      report({ mode: 'temporal', rerun: { workflowId: 'reproduce-r1-x', mlflowRunId: 'r2' } }),
+    );
+    expect(text).toContain('re-run on Temporal: workflow reproduce-r1-x, MLflow run r2');
+    expect(formatReproduceReport(report())).not.toContain('Temporal');
+  });
+
   it('ends with "reproduced" when every digest and metric matches', () => {
     const text = formatReproduceReport(report());
     expect(text).toContain('model      bbbbbbbbbbbb   bbbbbbbbbbbb   same bytes');

@@ -1,8 +1,9 @@
 /**
  * `icecream reproduce`: re-creates a run from what it recorded and proves it, or names exactly
  * what differs. It brings the data back by its md5 through DVC, refuses to run other code than the
- * run's unless asked (`atHead`), re-runs the steps in-process with the recorded configuration and
- * seed, and compares the digest of every step's output, the model bytes and the metrics. The
+ * run's unless asked (`atHead`), re-runs the steps with the recorded configuration and seed
+ * (in-process, or as the `trainingPipeline` workflow on Temporal's workers, which then stops after
+ * evaluate), and compares the digest of every step's output, the model bytes and the metrics. The
  * result is logged to the original run; a run that cannot be reproduced at all (unknown, data
  * in no remote, recorded before the references existed) is an error and nothing is written.
  */
@@ -29,6 +30,7 @@ import {
   type ResolvedRunConfig,
 } from './run-references';
 import { evaluateStep, splitStep, trainStep, validateStep } from './steps';
+import type { ReproductionResult, TrainingPipelineInput } from './types';
 
 /** Where reports go on the run: the verdict, and the latest what-if (`--seed`, `--data-dvc`). */
 export const reproduceArtifacts = {
@@ -89,6 +91,9 @@ export interface ReproduceReport {
   metrics: MetricComparison[];
   /** the re-run used other code than the run's commit (`--at-head`) */
   atHead: boolean;
+  /** where the steps ran again; on Temporal, the workflow and the MLflow run it recorded into */
+  mode: 'in-process' | 'temporal';
+  rerun?: { workflowId: string; mlflowRunId: string };
   commit: { recorded: string; actual: string };
   data: { md5: string; remote: string | null; file: string | null };
   /** what the caller changed on purpose (what-if reproductions) */
@@ -106,6 +111,13 @@ export interface ReproduceDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** where to work (a temporary folder by default; removed afterwards) */
   workDir?: string;
+  /**
+   * Runs `trainingPipeline` with this input on Temporal and waits for it (a worker must serve
+   * the queues); given: the steps run there instead of in-process.
+   */
+  temporal?: (
+    input: TrainingPipelineInput,
+  ) => Promise<{ workflowId: string; result: ReproductionResult }>;
 }
 
 export interface ReproduceOptions {
@@ -276,58 +288,30 @@ export async function reproduceRun(
       }
     }
 
-    // 4. the steps, in-process, with the recorded configuration (and the what-if seed)
+    // 4. the steps again, with the recorded configuration (and the what-if seed)
     const used: ResolvedRunConfig = {
       ...config,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     };
-    const out = path.join(work, 'steps');
-    const valid = await validateStep(dataFile, used.columns, out);
-    const split = splitStep(valid.seriesFile, used.holdout);
-    const trained = trainStep(
-      valid.seriesFile,
-      split,
-      {
-        ...(used.family ? { family: used.family } : {}),
-        ...(used.params ? { params: used.params } : {}),
-        ...(used.families ? { families: used.families } : {}),
-        ...(used.budget !== undefined ? { budget: used.budget } : {}),
-        ...(used.folds !== undefined ? { folds: used.folds } : {}),
-        seed: used.seed,
-        coverage: used.coverage,
-      },
-      out,
-    );
-    const evaluation = evaluateStep(valid.seriesFile, split, trained.modelFile, out);
-    const digests = stepDigests({
-      ingest: dataFile,
-      validate: valid.seriesFile,
-      split,
-      train: trained.modelFile,
-      evaluate: evaluation.evaluationFile,
-    });
+    const rerun = deps.temporal
+      ? await rerunOnTemporal(deps, runId, used, usedMd5, options.dataDvcFile)
+      : await rerunInProcess(deps, used, dataFile, path.join(work, 'steps'));
+    const { digests } = rerun;
 
     // 5. compare: steps, model bytes, metrics
     const steps: StepComparison[] = digestedSteps.map((step) => {
       const recorded = tags[stepTag(step, 'sha256')] ?? null;
-      const actual = digests[step].sha256;
+      const actual = digests[step];
       return { step, recorded, actual, same: recorded === null ? null : recorded === actual };
     });
     // the data's identity is its md5 even when the run predates the step digests
     if (steps[0] && steps[0].recorded === null && usedMd5 !== recordedMd5) steps[0].same = false;
     const model = {
       recorded: sha256(recordedModel),
-      actual: digests.train.sha256,
-      same: sha256(recordedModel) === digests.train.sha256,
+      actual: digests.train,
+      same: sha256(recordedModel) === digests.train,
     };
-    const actualMetrics: Record<string, number> = {
-      ...metricsOf('holdout_', evaluation.metrics),
-      ...metricsOf('baseline_last_value_', evaluation.baselines.lastValue),
-      ...metricsOf('baseline_seasonal_naive_', evaluation.baselines.seasonalNaive),
-      holdout_interval_coverage: evaluation.coverage.empirical,
-      ...metricsOf('cv_', trained.cv),
-    };
-    const metrics: MetricComparison[] = Object.entries(actualMetrics)
+    const metrics: MetricComparison[] = Object.entries(rerun.metrics)
       .filter(([k]) => recordedMetrics[k] !== undefined)
       .map(([name, actual]) => ({
         name,
@@ -340,8 +324,9 @@ export async function reproduceRun(
     if (!firstDifferingStep && metrics.some((m) => !equalMetric(m.recorded, m.actual)))
       firstDifferingStep = 'evaluate';
 
-    // 6. which inputs differ
-    const now = await collectProvenance(deps.projectRoot, 'icecream reproduce', deps.tools);
+    // 6. which inputs differ (on Temporal: the code and platform of the workers that ran it)
+    const now = rerun.provenance;
+    const actualCommit = now[provenanceTags.commit] ?? here.commit;
     const inputs: InputDiff[] = [];
     const add = (
       kind: InputKind,
@@ -353,12 +338,12 @@ export async function reproduceRun(
         inputs.push({ kind, name, recorded: recorded ?? null, actual: actual ?? null });
     };
     add('data', 'md5', recordedMd5, usedMd5);
-    add('code', 'commit', recordedCommit, here.commit);
+    add('code', 'commit', recordedCommit, actualCommit);
     add(
       'code',
       'uncommitted changes (diff sha256)',
       tags[provenanceTags.diffSha256],
-      here.diffSha256,
+      now[provenanceTags.diffSha256],
     );
     add(
       'dependencies',
@@ -406,8 +391,12 @@ export async function reproduceRun(
       steps,
       model,
       metrics,
-      atHead: here.commit !== recordedCommit,
-      commit: { recorded: recordedCommit, actual: here.commit },
+      atHead: actualCommit !== recordedCommit,
+      mode: deps.temporal ? 'temporal' : 'in-process',
+      ...(rerun.workflowId && rerun.mlflowRunId
+        ? { rerun: { workflowId: rerun.workflowId, mlflowRunId: rerun.mlflowRunId } }
+        : {}),
+      commit: { recorded: recordedCommit, actual: actualCommit },
       data: { md5: usedMd5, remote, file: options.dataDvcFile ? dataFile : null },
       overrides: {
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -432,6 +421,113 @@ export async function reproduceRun(
   }
 }
 
+/** What a re-run produced: every step's sha256, the metrics, and where it ran (provenance tags). */
+interface Rerun {
+  digests: Record<DigestedStep, string>;
+  metrics: Record<string, number>;
+  provenance: Record<string, string>;
+  workflowId?: string;
+  mlflowRunId?: string;
+}
+
+function metricsOfRun(r: {
+  metrics: Metrics;
+  baselines: { lastValue: Metrics; seasonalNaive: Metrics };
+  coverage: { empirical: number };
+  cv: Metrics | null;
+}): Record<string, number> {
+  return {
+    ...metricsOf('holdout_', r.metrics),
+    ...metricsOf('baseline_last_value_', r.baselines.lastValue),
+    ...metricsOf('baseline_seasonal_naive_', r.baselines.seasonalNaive),
+    holdout_interval_coverage: r.coverage.empirical,
+    ...metricsOf('cv_', r.cv),
+  };
+}
+
+/** The steps in this process, with the same functions the activities run. */
+async function rerunInProcess(
+  deps: ReproduceDeps,
+  used: ResolvedRunConfig,
+  dataFile: string,
+  out: string,
+): Promise<Rerun> {
+  const valid = await validateStep(dataFile, used.columns, out);
+  const split = splitStep(valid.seriesFile, used.holdout);
+  const trained = trainStep(
+    valid.seriesFile,
+    split,
+    {
+      ...(used.family ? { family: used.family } : {}),
+      ...(used.params ? { params: used.params } : {}),
+      ...(used.families ? { families: used.families } : {}),
+      ...(used.budget !== undefined ? { budget: used.budget } : {}),
+      ...(used.folds !== undefined ? { folds: used.folds } : {}),
+      seed: used.seed,
+      coverage: used.coverage,
+    },
+    out,
+  );
+  const evaluation = evaluateStep(valid.seriesFile, split, trained.modelFile, out);
+  const digests = stepDigests({
+    ingest: dataFile,
+    validate: valid.seriesFile,
+    split,
+    train: trained.modelFile,
+    evaluate: evaluation.evaluationFile,
+  });
+  return {
+    digests: Object.fromEntries(
+      digestedSteps.map((s) => [s, digests[s].sha256]),
+    ) as Rerun['digests'],
+    metrics: metricsOfRun({ ...evaluation, cv: trained.cv }),
+    provenance: await collectProvenance(deps.projectRoot, 'icecream reproduce', deps.tools),
+  };
+}
+
+/**
+ * The `trainingPipeline` workflow with the recorded configuration, the data by its md5 and
+ * `reproduces` set (it stops after evaluate); the step digests and provenance come from the
+ * MLflow run it recorded into, written by the same activities as the original's.
+ */
+async function rerunOnTemporal(
+  deps: ReproduceDeps,
+  runId: string,
+  used: ResolvedRunConfig,
+  dataMd5: string,
+  dataDvcFile: string | undefined,
+): Promise<Rerun> {
+  // a what-if dataset: the file its .dvc pins (absolute: the workers on this host read it)
+  const whatIf = dataDvcFile ? readDvcFile(dataDvcFile) : null;
+  const { workflowId, result } = await deps.temporal!({
+    dataPath: whatIf ? whatIf.path : used.dataPath,
+    dvcFile: whatIf ? whatIf.dvcFile : used.dvcFile,
+    dataMd5,
+    columns: used.columns,
+    holdout: used.holdout,
+    ...(used.family ? { family: used.family } : {}),
+    ...(used.params ? { params: used.params } : {}),
+    ...(used.families ? { families: used.families } : {}),
+    ...(used.budget !== undefined ? { budget: used.budget } : {}),
+    ...(used.folds !== undefined ? { folds: used.folds } : {}),
+    seed: used.seed,
+    coverage: used.coverage,
+    reproduces: runId,
+    reason: `icecream reproduce ${runId}`,
+  });
+  const rerunTags = fromKeyValues((await deps.mlflow.getRun(result.mlflowRunId)).data?.tags);
+  const digests = Object.fromEntries(
+    digestedSteps.map((s) => [s, rerunTags[stepTag(s, 'sha256')] ?? '(not recorded)']),
+  ) as Rerun['digests'];
+  return {
+    digests,
+    metrics: metricsOfRun(result),
+    provenance: rerunTags,
+    workflowId,
+    mlflowRunId: result.mlflowRunId,
+  };
+}
+
 const short = (v: string | null) =>
   v === null ? '(none)' : /^[0-9a-f]{32,64}$/.test(v) ? v.slice(0, 12) : v;
 
@@ -440,6 +536,10 @@ export function formatReproduceReport(r: ReproduceReport): string {
   const out = [
     `run ${r.runId}${r.version ? ` (${r.modelName} v${r.version})` : ''}: commit ${short(r.commit.recorded)}, data md5 ${r.data.md5}${r.data.remote ? ` fetched from ${r.data.remote}` : ''}`,
   ];
+  if (r.rerun)
+    out.push(
+      `re-run on Temporal: workflow ${r.rerun.workflowId}, MLflow run ${r.rerun.mlflowRunId}`,
+    );
   if (r.atHead)
     out.push(
       `re-run AT HEAD: commit ${short(r.commit.actual)} instead of ${short(r.commit.recorded)}`,

@@ -58,6 +58,7 @@ export function resolveInput(
     coverage: input.coverage ?? defaultTraining.coverage,
     minImprovement: input.minImprovement ?? defaultPromotionPolicy.minImprovement,
     maxPValue: input.maxPValue ?? defaultPromotionPolicy.maxPValue,
+    ...(input.dataMd5 ? { dataMd5: input.dataMd5 } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export const runTags = {
   reason: 'icecream.reason',
   error: 'icecream.error',
   status: 'icecream.status',
+  /** on a run that re-creates another (`icecream reproduce --temporal`): that run's id */
+  reproduces: 'icecream.reproduces',
 } as const;
 
 /** Artifact path of the run's resolved input and config. */
@@ -68,6 +70,7 @@ export async function openRun(
         [runTags.runId]: req.runId,
         ...(req.input.reason ? { [runTags.reason]: req.input.reason.slice(0, 4000) } : {}),
         ...(req.input.force ? { 'icecream.force': 'true' } : {}),
+        ...(req.input.reproduces ? { [runTags.reproduces]: req.input.reproduces } : {}),
         ...req.provenance,
       },
     }));

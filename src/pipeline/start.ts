@@ -67,12 +67,12 @@ export async function trainingWorkflowId(
  * progress from the workflow's `progress` query about twice a second.
  * @throws PipelineFailedError with the innermost cause's message.
  */
-export async function runTrainingPipeline(
+export async function runTrainingPipeline<R = TrainingPipelineResult>(
   config: Config,
   input: TrainingPipelineInput,
   onProgress: (p: PipelineProgress, workflowId: string) => void = () => undefined,
   id?: string,
-): Promise<{ workflowId: string; result: TrainingPipelineResult; reused: boolean }> {
+): Promise<{ workflowId: string; result: R; reused: boolean }> {
   const workflowId = id ?? (await trainingWorkflowId(config, input));
   const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
@@ -125,7 +125,8 @@ export async function runTrainingPipeline(
       }
     })();
     try {
-      const result = (await handle.result()) as TrainingPipelineResult;
+      // R: TrainingPipelineResult, or ReproductionResult for an input with `reproduces`
+      const result = (await handle.result()) as R;
       done = true;
       await poll;
       onProgress(await handle.query<PipelineProgress>('progress'), workflowId); // the final state: every step done

@@ -40,6 +40,17 @@ export interface TrainingPipelineInput {
   reason?: string;
   /** Train even when a run with the same data, config and code already succeeded. */
   force?: boolean;
+  /**
+   * The dataset by its DVC md5 instead of the one `dvcFile` pins now (fetched from the DVC
+   * remote by md5 and verified): how `icecream reproduce --temporal` brings back recorded data.
+   */
+  dataMd5?: string;
+  /**
+   * `icecream reproduce --temporal`: the MLflow run id this run re-creates. The workflow then
+   * stops after `evaluate` (nothing registered or promoted), ends its own run FINISHED tagged
+   * `icecream.reproduces`, and returns a {@link ReproductionResult}.
+   */
+  reproduces?: string;
 }
 
 /**
@@ -181,6 +192,20 @@ export interface TrainingPipelineResult {
   baselines: BaselineMetrics;
   register: RegisterResult;
   promote: PromoteResult;
+}
+
+/** What `trainingPipeline` returns for `input.reproduces`: the re-run's run and results. */
+export interface ReproductionResult {
+  reproduces: string;
+  /** the MLflow run the re-run recorded its step digests and provenance in */
+  mlflowRunId: string;
+  dataMd5: string;
+  rows: number;
+  metrics: Metrics;
+  baselines: BaselineMetrics;
+  coverage: { nominal: number; empirical: number };
+  /** pooled CV metrics of the chosen configuration, when a search ran */
+  cv: Metrics | null;
 }
 
 /** Answer of the workflow's `progress` query. */

@@ -15,6 +15,7 @@ import type {
   PipelineStep,
   RunRef,
   TrainingPipelineInput,
+  ReproductionResult,
   TrainingPipelineResult,
   TrialsResult,
 } from '../pipeline/types';
@@ -65,19 +66,14 @@ function rootMessage(err: unknown): string {
  * Takes one JSON object (all fields optional) and passes only references between activities
  * (digests, URIs, run ids); the data never enters workflow history. The MLflow run opens at the
  * first step and ends FINISHED (register), FAILED (with the error) or KILLED (cancelled).
+ * A reproduction (`input.reproduces`) stops after evaluate: it registers nothing.
  */
 export async function trainingPipeline(
   input: TrainingPipelineInput = {},
-): Promise<TrainingPipelineResult> {
-  const steps: PipelineStep[] = [
-    'ingest',
-    'validate',
-    'split',
-    'train',
-    'evaluate',
-    'register',
-    'promote',
-  ];
+): Promise<TrainingPipelineResult | ReproductionResult> {
+  const steps: PipelineStep[] = input.reproduces
+    ? ['ingest', 'validate', 'split', 'train', 'evaluate']
+    : ['ingest', 'validate', 'split', 'train', 'evaluate', 'register', 'promote'];
   const progress: PipelineProgress = { steps, completed: [], current: null, detail: '' };
   setHandler(progressQuery, () => progress);
   const step = async <T>(
@@ -155,6 +151,19 @@ export async function trainingPipeline(
       (r) =>
         `holdout MAE ${r.metrics.mae.toFixed(2)} (seasonal naive ${r.baselines.seasonalNaive.mae.toFixed(2)})`,
     );
+    if (input.reproduces) {
+      await io.closeRun({ runId, status: 'FINISHED' });
+      return {
+        reproduces: input.reproduces,
+        mlflowRunId: run.mlflowRunId,
+        dataMd5: data.md5,
+        rows: valid.rows,
+        metrics: evaluation.metrics,
+        baselines: evaluation.baselines,
+        coverage: evaluation.coverage,
+        cv: trained.cv,
+      };
+    }
     const registered = await step(
       'register',
       () => io.registerModel({ run, input, data, valid, split, trained, evaluation }),
