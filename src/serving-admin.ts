@@ -5,6 +5,7 @@
 import type { Config } from './config';
 import type { MlflowClient } from './mlflow/client';
 import { mlflowClientFromConfig } from './mlflow/from-config';
+import { publishModelCard } from './pipeline/model-card-record';
 import {
   aliases,
   moveAlias,
@@ -26,7 +27,10 @@ async function mapped<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Promote / roll back / reject through src/pipeline/registry.ts: aliases in MLflow, audited. */
+/**
+ * Promote / roll back / reject through src/pipeline/registry.ts: aliases in MLflow, audited; the
+ * model card of the version production now points at is published again (it states the decision).
+ */
 export function registryAdminActions(mlflow: MlflowClient, name: string): AdminActions {
   return {
     promote: ({ version, reason, by }) =>
@@ -36,10 +40,15 @@ export function registryAdminActions(mlflow: MlflowClient, name: string): AdminA
           by,
           reason,
         });
+        if (moved.event) await publishModelCard(mlflow, name, version);
         return moved.event;
       }),
     rollback: ({ to, reason, by }) =>
-      mapped(async () => (await rollback(mlflow, name, { to, by, reason })).event),
+      mapped(async () => {
+        const back = await rollback(mlflow, name, { to, by, reason });
+        await publishModelCard(mlflow, name, back.to);
+        return back.event;
+      }),
     rejectCanary: ({ version, reason, by }) =>
       mapped(() =>
         recordEvent(mlflow, name, {

@@ -538,6 +538,12 @@ describe('training pipeline end to end', () => {
       'rollback',
     );
     expect(registry.versions.find((v) => v.version === '1')?.aliases).toEqual(['production']);
+    // the model card (the version's description) states the decision that now holds
+    const { model_version: v1 } = await mlflowGet<{ model_version: { description: string } }>(
+      'model-versions/get',
+      { name: stack.config.mlflow.registeredModel, version: '1' },
+    );
+    expect(v1.description).toMatch(/- rollback by bob at \S+: complaints/);
     await expect(cli('promote', '99')).rejects.toThrow(/no version 99/);
 
     // re-evaluate a stored version on a dataset

@@ -105,11 +105,14 @@ export function registerRegistry(program: Command): void {
     .option('--by <who>', 'who (recorded; default cli:<user>)')
     .action(async (o: { to?: string; reason?: string; by?: string }) => {
       const config = loadConfig();
-      const r = await rollback(mlflowClientFromConfig(config), config.mlflow.registeredModel, {
+      const mlflow = mlflowClientFromConfig(config);
+      const r = await rollback(mlflow, config.mlflow.registeredModel, {
         to: o.to,
         by: actor(o.by),
         reason: o.reason,
       });
+      // the card states the production decision, which the rollback just changed
+      await publishModelCard(mlflow, config.mlflow.registeredModel, r.to);
       process.stdout.write(`production: v${r.from} -> v${r.to}\n`);
     });
 }
