@@ -15,7 +15,7 @@ import { md5File } from '../src/data/dvc';
 import { mlflowClientFromConfig } from '../src/mlflow/from-config';
 import { fromKeyValues } from '../src/mlflow/validation';
 import { reproduceRun, type ReproduceDeps } from '../src/pipeline/reproduce';
-import { runTrainingPipeline } from '../src/pipeline/start';
+import { runTrainingPipeline, trainingWorkflowId } from '../src/pipeline/start';
 import type { ReproductionResult, TrainingPipelineResult } from '../src/pipeline/types';
 import { toolPaths } from '../src/stack/tools';
 import { FileKeyStore, gateFromConfig } from '../src/server/auth';
@@ -475,23 +475,59 @@ describe('training pipeline end to end', () => {
     );
   });
 
-  it('rides out an MLflow outage: activities are retried until the server is back', async () => {
-    await stackDown(stack.config, ['mlflow']);
-    const pending = runTrainingPipeline(stack.config, { ...input, force: true });
-    await new Promise((r) => setTimeout(r, 4000)); // the evaluate step fails against the stopped server
-    await stackUp(stack.config, () => undefined, ['mlflow']);
-    const { workflowId: id, result: third } = await pending;
-    expect(third.register.version).toBe('3');
+  it('rides out MLflow stopped for 30 s during registration: one new version, no dangling artifacts', async () => {
+    const mlflow = mlflowClientFromConfig(stack.config);
+    const given = { ...input, force: true };
+    const id = await trainingWorkflowId(stack.config, given);
+    const pending = runTrainingPipeline(stack.config, given);
     const connection = await Connection.connect({ address: stack.config.temporal.address });
     try {
-      const history = await new Client({ connection }).workflow.getHandle(id).fetchHistory();
-      const attempts = (history.events ?? []).map(
-        (e) => e.activityTaskStartedEventAttributes?.attempt ?? 0,
+      const handle = new Client({ connection }).workflow.getHandle(id);
+      // MLflow goes away once the register activity has started
+      for (let i = 0; ; i++) {
+        expect(i, 'the register step never started').toBeLessThan(1200);
+        const pendingActivities = await handle
+          .describe()
+          .then((d) => d.raw.pendingActivities ?? [])
+          .catch(() => []);
+        if (pendingActivities.some((a) => a.activityType?.name === 'registerModel')) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await stackDown(stack.config, ['mlflow']);
+      await new Promise((r) => setTimeout(r, 30_000));
+      await stackUp(stack.config, () => undefined, ['mlflow']);
+      const { result: third } = await pending;
+      expect(third.register.version).toBe('3');
+      const history = await handle.fetchHistory();
+      const scheduled = new Map(
+        (history.events ?? []).map((e) => [
+          String(e.eventId),
+          e.activityTaskScheduledEventAttributes?.activityType?.name,
+        ]),
       );
-      expect(Math.max(...attempts)).toBeGreaterThan(1);
+      const registerAttempts = (history.events ?? [])
+        .filter(
+          (e) =>
+            scheduled.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) ===
+            'registerModel',
+        )
+        .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+      expect(Math.max(...registerAttempts)).toBeGreaterThan(1);
     } finally {
       await connection.close();
     }
+    // exactly one new version, and its run holds the bundle the first one holds, nothing else
+    const versions = await mlflowGet<{ model_versions?: { version: string; status: string }[] }>(
+      'model-versions/search',
+      { filter: `name='${stack.config.mlflow.registeredModel}'` },
+    );
+    expect(versions.model_versions?.map((v) => v.version).sort()).toEqual(['1', '2', '3']);
+    expect(versions.model_versions?.every((v) => v.status === 'READY')).toBe(true);
+    const modelFiles = async (version: string) => {
+      const mv = await mlflow.getModelVersion(stack.config.mlflow.registeredModel, version);
+      return (await mlflow.listArtifactsRecursive(mv.run_id!, 'model')).map((f) => f.path).sort();
+    };
+    expect(await modelFiles('3')).toEqual(await modelFiles('1'));
   }, 240_000);
 
   it('promotes and rolls back through the CLI, keeping an auditable history', async () => {
