@@ -25,10 +25,10 @@ import {
   runInputArtifact,
   sha256,
   stepDigests,
-  stepTag,
   type DigestedStep,
   type ResolvedRunConfig,
 } from './run-references';
+import { stepTag } from './run-record';
 import { evaluateStep, splitStep, trainStep, validateStep } from './steps';
 import type { ReproductionResult, TrainingPipelineInput } from './types';
 

@@ -13,6 +13,7 @@ import { loadBuildInfo, type BuildInfo } from '../config';
 import type { ColumnMap } from '../data/dataset';
 import type { ExperimentReport } from '../ml/experiment';
 import type { ModelFamily } from '../ml';
+import { stepTag } from './run-record';
 import type {
   EvaluateResult,
   IngestResult,
@@ -42,9 +43,6 @@ export const referenceTags = {
 /** The steps whose outputs are digested, in pipeline order. */
 export const digestedSteps = ['ingest', 'validate', 'split', 'train', 'evaluate'] as const;
 export type DigestedStep = (typeof digestedSteps)[number];
-
-export const stepTag = (step: string, field: 'sha256' | 'size' | 'uri'): string =>
-  `icecream.step.${step}.${field}`;
 
 /**
  * Everything the steps need to run again, with every default resolved: nothing here depends on
