@@ -299,6 +299,8 @@ export interface ForecastOptions {
    * grows with the distance: such a row throws ForecastInputError. Unbounded when omitted.
    */
   maxHorizon?: number;
+  /** true: each prediction also carries its feature vector (`Prediction.features`), for drift checks. */
+  features?: boolean;
 }
 
 /** The default forecast horizon in periods after the history's end: 24 months, 8 weeks or 56 days. */
@@ -370,6 +372,7 @@ export function forecast(
   const model = regressorOf(f);
   const p = f.featureNames.length;
   const out = new Map<number, number>();
+  const kept = options.features ? new Map<number, Float64Array>() : undefined;
   // rows inside the history: one batch
   const inside = [...new Set(pos.filter((k) => k < n))].sort((a, b) => a - b);
   if (inside.length) {
@@ -380,6 +383,7 @@ export function forecast(
     });
     const z = model.predict(X);
     inside.forEach((k, i) => out.set(k, z[i]! + anchorValue(spec, tl, k)));
+    if (kept) inside.forEach((k, i) => kept.set(k, X.data.slice(i * p, (i + 1) * p)));
   }
   // after the history: recursive, each prediction becomes the next period's lag
   const x = matrix(1, p);
@@ -390,16 +394,20 @@ export function forecast(
     const yhat = clampPrediction(f, inverseTarget(spec, z));
     tl.target[k] = transformTarget(spec, yhat);
     out.set(k, z);
+    if (kept && byPos.has(k)) kept.set(k, x.data.slice());
   }
   return rows.map((r, i) => {
     const yhat = clampPrediction(f, inverseTarget(spec, out.get(pos[i]!)!));
     const hw = halfWidthAt(f.interval, pos[i]! - (n - 1));
-    return {
+    const pred: Prediction = {
       date: formatDay(parseDay(r.date)),
       prediction: yhat,
       lower: Math.max(0, yhat - hw),
       upper: yhat + hw,
     };
+    const features = kept?.get(pos[i]!);
+    if (features) pred.features = features;
+    return pred;
   });
 }
 
