@@ -192,6 +192,7 @@ describe('training pipeline end to end', () => {
       'model/feature_spec.json',
       'model/forecaster.json',
       'model/history.json',
+      'model/reference.json',
     ]);
   });
 

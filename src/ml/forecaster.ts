@@ -288,6 +288,7 @@ function regressorOf(f: Forecaster): Regressor {
  * history gets features from the actuals before its date; a row after the history's end gets them
  * recursively from earlier predictions. Periods between the history's end and a requested row that
  * no row describes take the temperature of the next requested row and the covariates' training means.
+ * Each row's interval has the half-width of its horizon (see {@link halfWidthAt}).
  * Throws ForecastInputError for an unparseable or misaligned date, a date before the history has
  * enough look-back, a non-finite temperature, or a history of another frequency.
  */
