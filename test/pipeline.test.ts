@@ -198,6 +198,7 @@ describe('training pipeline end to end', () => {
       'model/feature_spec.json',
       'model/forecaster.json',
       'model/history.json',
+      'model/reference.json',
     ]);
   });
 

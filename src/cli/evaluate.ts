@@ -138,6 +138,11 @@ export function formatReport(r: ExperimentReport, source: string): string {
       `interval: ${Math.round(r.interval.coverage * 100)}% = prediction +/- ${num(r.interval.halfWidth)} (${r.interval.method}, ${r.interval.nResiduals} residuals)`,
     );
   }
+  const far = r.interval.byHorizon;
+  if (far?.length)
+    lines.push(
+      `          past the history: +/- ${num(far[0]!)} one period ahead, ${num(far[far.length - 1]!)} ${far.length} periods ahead (recursive backtests)`,
+    );
   lines.push('');
   const ea = r.errorAnalysis;
   lines.push(

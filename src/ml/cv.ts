@@ -1,4 +1,4 @@
-import { backtest, fitForecaster, type ForecasterConfig } from './forecaster';
+import { backtest, fitForecaster, horizonResiduals, type ForecasterConfig } from './forecaster';
 import { computeMetrics } from './metrics';
 import type { Metrics, Prediction, Series } from './types';
 
@@ -76,24 +76,44 @@ export interface FoldResult {
   predictions: Prediction[];
   /** actual - prediction per test row */
   residuals: Float64Array;
+  /**
+   * With `horizons`: errors of recursive forecasts from every test row of the fold as an origin
+   * (entry h - 1: h periods ahead, up to the series' end); see `horizonResiduals`.
+   */
+  horizonResiduals?: Float64Array[];
 }
 
 /**
  * Fits `config` on each fold's training rows and scores one-step-ahead predictions on its test
  * rows. Interval calibration is skipped inside the folds (cheap); the residuals returned are what
- * calibrates the final model. Throws like fitForecaster.
+ * calibrates the final model. With `horizons` (H), each fold's model also forecasts recursively
+ * up to H periods from every test row as an origin (rolling origins), for per-horizon intervals.
+ * Throws like fitForecaster.
  */
 export function crossValidate(
   series: Series,
   config: ForecasterConfig,
   folds: Fold[],
+  options: { horizons?: number } = {},
 ): FoldResult[] {
   return folds.map((fold) => {
     const f = fitForecaster(sliceSeries(series, 0, fold.trainEnd), config, { calibrate: false });
     const predictions = backtest(f, series, fold.testStart, fold.testEnd);
     const actual = series.target.subarray(fold.testStart, fold.testEnd);
     const residuals = Float64Array.from(predictions, (p, i) => actual[i]! - p.prediction);
+    const byHorizon = options.horizons
+      ? {
+          horizonResiduals: horizonResiduals(
+            f,
+            series,
+            fold.testStart,
+            fold.testEnd,
+            options.horizons,
+          ),
+        }
+      : {};
     return {
+      ...byHorizon,
       fold,
       metrics: computeMetrics(
         actual,

@@ -31,6 +31,11 @@ describe('runExperiment', () => {
     expect(report.holdout!.coverage.nominal).toBe(0.9);
     expect(report.baselines.cv.folds).toHaveLength(3);
     expect(report.interval.method).toBe('cv-residuals');
+    // per-horizon widths from the folds' rolling origins, 24 months for monthly data
+    const widths = forecaster.interval.byHorizon!;
+    expect(widths).toHaveLength(24);
+    expect(widths[23]!).toBeGreaterThanOrEqual(widths[0]!);
+    expect(forecaster.interval.nByHorizon![0]).toBe(forecaster.interval.nResiduals);
     expect(report.errorAnalysis.byMonth.length).toBe(12);
     expect(report.featureImportance.length).toBe(forecaster.featureNames.length);
     expect(forecaster.training.to).toBe(s.dates[119]);

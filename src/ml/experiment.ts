@@ -5,6 +5,7 @@ import { resolveFeatureSpec, warmupPeriods, type FeatureSpec } from './features'
 import {
   backtest,
   fitForecaster,
+  horizonOf,
   type Forecaster,
   type ForecasterConfig,
   type IntervalInfo,
@@ -339,7 +340,7 @@ export function finishExperiment(
   const choice = {
     family: picked.family,
     best: picked.best,
-    bestFolds: crossValidate(dev, config, folds),
+    bestFolds: crossValidate(dev, config, folds, { horizons: horizonOf(series.frequency) }),
   };
 
   // baselines on exactly the CV test rows, pooled and per fold
@@ -368,7 +369,11 @@ export function finishExperiment(
 
   // the chosen configuration, its interval calibrated on its own CV residuals
   const residuals = Float64Array.from(choice.bestFolds.flatMap((r) => Array.from(r.residuals)));
-  const devModel = fitForecaster(dev, config, { residuals });
+  // per horizon, pooled over the folds' rolling origins
+  const horizonResiduals = Array.from({ length: horizonOf(series.frequency) }, (_, h) =>
+    Float64Array.from(choice.bestFolds.flatMap((r) => Array.from(r.horizonResiduals?.[h] ?? []))),
+  );
+  const devModel = fitForecaster(dev, config, { residuals, horizonResiduals });
   onStage?.('fitted chosen model');
 
   const outOfSample: ScoredRow[] = [];
@@ -416,7 +421,9 @@ export function finishExperiment(
     );
   }
   const forecaster =
-    !plan.refitOnAll || holdout === 0 ? devModel : fitForecaster(series, config, { residuals });
+    !plan.refitOnAll || holdout === 0
+      ? devModel
+      : fitForecaster(series, config, { residuals, horizonResiduals });
   onStage?.('done');
 
   const report: ExperimentReport = {

@@ -121,6 +121,14 @@ export function featureNames(spec: FeatureSpec): string[] {
   return names;
 }
 
+/**
+ * Whether a feature is a function of the date alone (month and weekday dummies, Fourier terms,
+ * the trend): its distribution over requests only says which dates were asked, not drift.
+ */
+export function isCalendarFeature(name: string): boolean {
+  return /^(month_|weekday_|fourier_|trend_years$)/.test(name);
+}
+
 /** The number of earlier periods a row needs before all its features exist. */
 export function warmupPeriods(spec: FeatureSpec): number {
   const anchor =

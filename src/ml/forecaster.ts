@@ -2,6 +2,7 @@ import { addPeriods, formatDay, parseDay, periodsBetween } from './dates';
 import {
   anchorValue,
   buildDesign,
+  featureNames,
   featureVector,
   inverseTarget,
   resolveFeatureSpec,
@@ -11,7 +12,7 @@ import {
   type FeatureSpec,
   type Timeline,
 } from './features';
-import { conformalHalfWidth } from './intervals';
+import { conformalHalfWidth, horizonHalfWidths } from './intervals';
 import { matrix, type ModelJson, type Regressor } from './matrix';
 import { computeMetrics } from './metrics';
 import { fitModel, modelFromJson } from './models';
@@ -30,9 +31,17 @@ export interface ForecasterConfig {
 export interface IntervalInfo {
   method: 'split-conformal' | 'cv-residuals' | 'in-sample';
   coverage: number;
-  /** prediction +/- halfWidth (target units), lower bound clipped at 0 */
+  /** prediction +/- halfWidth (target units), lower bound clipped at 0: one step ahead */
   halfWidth: number;
   nResiduals: number;
+  /**
+   * Half-widths by horizon: entry h - 1 for a row h periods after the history's last date
+   * (non-decreasing; see `horizonHalfWidths`), calibrated on recursive backtests from rolling
+   * origins. Absent in older models and when no backtests were given: `halfWidth` at every horizon.
+   */
+  byHorizon?: number[];
+  /** Residuals behind each entry of `byHorizon` (far horizons have fewer). */
+  nByHorizon?: number[];
 }
 
 /** Plain-data history tail kept in the model so a server can build lag features (see `historyFromForecaster`). */
@@ -86,6 +95,11 @@ export interface FitOptions {
   residuals?: ArrayLike<number>;
   /** false skips the split-conformal refit (interval from in-sample residuals; used inside CV folds). Default true. */
   calibrate?: boolean;
+  /**
+   * Out-of-sample residuals of recursive forecasts by horizon (entry h - 1: h periods after the
+   * origin; see {@link horizonResiduals}): calibrates `interval.byHorizon`.
+   */
+  horizonResiduals?: readonly ArrayLike<number>[];
 }
 
 const MIN_TRAIN_ROWS = 8;
@@ -128,7 +142,11 @@ export function fitForecaster(
     actual[i] = train.target[design.index[i]!]!;
     pred[i] = Math.max(0, inverseTarget(spec, fitted[i]!));
   }
-  const interval = calibrate(spec, config, design, y, anchors, actual, pred, options);
+  const interval = calibrate(spec, config, design, y, anchors, actual, pred, options, tl, train);
+  if (options.horizonResiduals?.[0]?.length) {
+    interval.byHorizon = horizonHalfWidths(options.horizonResiduals, config.coverage);
+    interval.nByHorizon = options.horizonResiduals.map((r) => r.length);
+  }
   const covariateMeans: Record<string, number> = {};
   for (const c of spec.covariates) {
     const col = train.covariates[c]!;
@@ -187,6 +205,8 @@ function calibrate(
   actual: Float64Array,
   inSample: Float64Array,
   options: FitOptions,
+  tl: Timeline,
+  train: Series,
 ): IntervalInfo {
   if (options.residuals && options.residuals.length > 0) {
     return {
@@ -208,11 +228,26 @@ function calibrate(
     for (let i = 0; i < nCal; i++)
       res[i] =
         actual[m - nCal + i]! - Math.max(0, inverseTarget(spec, cal[i]! + anchors[m - nCal + i]!));
+    // the same split, forecast recursively from each calibration row as an origin
+    const lo = train.target.reduce((a, b) => Math.min(a, b), Infinity);
+    const hi = train.target.reduce((a, b) => Math.max(a, b), -Infinity);
+    const byH = recursiveErrors(
+      spec,
+      model,
+      (v) => Math.min(Math.max(0, v), hi + (hi - lo)),
+      tl,
+      train.target,
+      design.index[m - nCal]!,
+      tl.days.length,
+      horizonOf(spec.frequency),
+    );
     return {
       method: 'split-conformal',
       coverage: config.coverage,
       halfWidth: conformalHalfWidth(res, config.coverage),
       nResiduals: nCal,
+      byHorizon: horizonHalfWidths(byH, config.coverage),
+      nByHorizon: byH.map((r) => r.length),
     };
   }
   const res = new Float64Array(m);
@@ -253,6 +288,7 @@ function regressorOf(f: Forecaster): Regressor {
  * history gets features from the actuals before its date; a row after the history's end gets them
  * recursively from earlier predictions. Periods between the history's end and a requested row that
  * no row describes take the temperature of the next requested row and the covariates' training means.
+ * Each row's interval has the half-width of its horizon (see {@link halfWidthAt}).
  * Throws ForecastInputError for an unparseable or misaligned date, a date before the history has
  * enough look-back, a non-finite temperature, or a history of another frequency.
  */
@@ -264,6 +300,8 @@ export interface ForecastOptions {
    * grows with the distance: such a row throws ForecastInputError. Unbounded when omitted.
    */
   maxHorizon?: number;
+  /** true: each prediction also carries its feature vector (`Prediction.features`), for drift checks. */
+  features?: boolean;
 }
 
 /** The default forecast horizon in periods after the history's end: 24 months, 8 weeks or 56 days. */
@@ -335,6 +373,7 @@ export function forecast(
   const model = regressorOf(f);
   const p = f.featureNames.length;
   const out = new Map<number, number>();
+  const kept = options.features ? new Map<number, Float64Array>() : undefined;
   // rows inside the history: one batch
   const inside = [...new Set(pos.filter((k) => k < n))].sort((a, b) => a - b);
   if (inside.length) {
@@ -345,6 +384,7 @@ export function forecast(
     });
     const z = model.predict(X);
     inside.forEach((k, i) => out.set(k, z[i]! + anchorValue(spec, tl, k)));
+    if (kept) inside.forEach((k, i) => kept.set(k, X.data.slice(i * p, (i + 1) * p)));
   }
   // after the history: recursive, each prediction becomes the next period's lag
   const x = matrix(1, p);
@@ -355,17 +395,34 @@ export function forecast(
     const yhat = clampPrediction(f, inverseTarget(spec, z));
     tl.target[k] = transformTarget(spec, yhat);
     out.set(k, z);
+    if (kept && byPos.has(k)) kept.set(k, x.data.slice());
   }
-  const hw = f.interval.halfWidth;
   return rows.map((r, i) => {
     const yhat = clampPrediction(f, inverseTarget(spec, out.get(pos[i]!)!));
-    return {
+    const hw = halfWidthAt(f.interval, pos[i]! - (n - 1));
+    const pred: Prediction = {
       date: formatDay(parseDay(r.date)),
       prediction: yhat,
       lower: Math.max(0, yhat - hw),
       upper: yhat + hw,
     };
+    const features = kept?.get(pos[i]!);
+    if (features) pred.features = features;
+    return pred;
   });
+}
+
+/**
+ * The interval half-width for a row `ahead` periods after the history's last date (<= 1: a row
+ * inside the history or the next period, forecast from actuals). Past the calibrated horizons the
+ * last width grows by sqrt(ahead / H); a model without per-horizon widths uses `halfWidth`.
+ */
+export function halfWidthAt(interval: IntervalInfo, ahead: number): number {
+  const widths = interval.byHorizon;
+  if (!widths?.length || ahead <= 1) return interval.halfWidth;
+  const H = widths.length;
+  const w = ahead <= H ? widths[ahead - 1]! : widths[H - 1]! * Math.sqrt(ahead / H);
+  return Math.max(interval.halfWidth, w);
 }
 
 /** Sales are >= 0, and a prediction far beyond anything seen in training is an extrapolation accident. */
@@ -434,6 +491,65 @@ function extendTimeline(f: Forecaster, history: Series, N: number): Timeline {
     temperature: temperature.subarray(0, N),
     covariates,
   };
+}
+
+/**
+ * Errors of recursive forecasts from rolling origins: for each origin o in [from, to), forecasts
+ * rows o, o + 1, ... up to `steps` periods (and the series' end) from the actuals before o alone,
+ * each prediction becoming the next rows' lag as in {@link forecast}, with the rows' actual
+ * temperatures and covariates (what a user would supply). Entry h - 1 of the result holds
+ * actual - predicted of every forecast h periods after its origin. Out of sample when `f` was
+ * fitted on rows before `from`. Throws a RangeError for a bad range.
+ */
+export function horizonResiduals(
+  f: Forecaster,
+  series: Series,
+  from: number,
+  to: number,
+  steps: number,
+): Float64Array[] {
+  const n = series.dates.length;
+  if (from < 0 || to > n || from > to || !(steps >= 1))
+    throw new RangeError(`horizonResiduals: bad range [${from}, ${to}) x ${steps} for ${n} rows`);
+  return recursiveErrors(
+    f.features,
+    regressorOf(f),
+    (y) => clampPrediction(f, y),
+    timelineOf(f.features, series),
+    series.target,
+    from,
+    to,
+    steps,
+  );
+}
+
+/** {@link horizonResiduals} on a timeline, for any fitted model and prediction clamp. */
+function recursiveErrors(
+  spec: FeatureSpec,
+  model: Regressor,
+  clamp: (y: number) => number,
+  base: Timeline,
+  actual: ArrayLike<number>,
+  from: number,
+  to: number,
+  steps: number,
+): Float64Array[] {
+  const n = base.days.length;
+  const tl: Timeline = { ...base, target: base.target.slice() };
+  const x = matrix(1, featureNames(spec).length);
+  const out: number[][] = Array.from({ length: steps }, () => []);
+  for (let o = from; o < to; o++) {
+    const end = Math.min(n, o + steps);
+    for (let k = o; k < end; k++) {
+      if (!featureVector(spec, tl, k, x.data)) break;
+      const z = model.predict(x)[0]! + anchorValue(spec, tl, k);
+      const yhat = clamp(inverseTarget(spec, z));
+      tl.target[k] = transformTarget(spec, yhat);
+      out[k - o]!.push(actual[k]! - yhat);
+    }
+    tl.target.set(base.target.subarray(o, end), o);
+  }
+  return out.map((r) => Float64Array.from(r));
 }
 
 /**

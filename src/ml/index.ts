@@ -21,6 +21,8 @@ export {
   historyFromForecaster,
   ForecastInputError,
   horizonOf,
+  horizonResiduals,
+  halfWidthAt,
 } from './forecaster';
 export { computeMetrics } from './metrics';
 export { naiveBaselines, naivePredictions, seasonalPeriod } from './baselines';
@@ -71,6 +73,12 @@ export {
   barChartSvg,
 } from './plots';
 export { fitModel, modelFromJson, availableFamilies, ModelUnavailableError } from './models';
-export { conformalHalfWidth, empiricalCoverage } from './intervals';
+export { conformalHalfWidth, empiricalCoverage, horizonHalfWidths } from './intervals';
+export {
+  trainingReference,
+  parseTrainingReference,
+  type TrainingReference,
+  type FeatureSketch,
+} from './reference';
 export type { Matrix, Regressor, ModelJson } from './matrix';
 export { dieboldMariano, studentTCdf, type DieboldMarianoResult } from './significance';

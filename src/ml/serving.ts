@@ -5,7 +5,7 @@
  */
 export type { Frequency, Series, FeatureRow, Prediction } from './types';
 export type { FeatureSpec } from './features';
-export { featureNames, warmupPeriods } from './features';
+export { featureNames, isCalendarFeature, warmupPeriods } from './features';
 export { addPeriods, formatDay, parseDay, periodsBetween } from './dates';
 export type { Forecaster, IntervalInfo, ForecastOptions } from './forecaster';
 export { forecast, ForecastInputError, horizonOf } from './forecaster';
@@ -15,3 +15,5 @@ export {
   FORECASTER_FORMAT,
   FORECASTER_FORMAT_VERSION,
 } from './serialize';
+export type { FeatureSketch, TrainingReference } from './reference';
+export { parseTrainingReference, ReferenceFormatError, trainingReference } from './reference';

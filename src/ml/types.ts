@@ -35,6 +35,8 @@ export interface Prediction {
   prediction: number;
   lower: number;
   upper: number;
+  /** the row's feature vector (in `Forecaster.featureNames` order), only when asked for */
+  features?: Float64Array;
 }
 
 /**

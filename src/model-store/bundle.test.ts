@@ -40,6 +40,21 @@ describe('model bundle', () => {
     expect(() => readBundle(dir)).toThrow(/history\.json does not match/);
   });
 
+  it('carries the training reference, and reads a bundle written before it without one', () => {
+    writeBundle(dir, serializeForecaster(forecaster), series);
+    const ref = readBundle(dir).reference!;
+    expect(ref.features.map((f) => f.feature)).toContain('sales_lag_12');
+    expect(ref.features.find((f) => f.feature === 'temperature')!.n).toBe(60);
+    // an older bundle: no reference.json in the listing
+    const listing = path.join(dir, bundleFiles.checksums);
+    const lines = fs.readFileSync(listing, 'utf8').split('\n');
+    fs.writeFileSync(listing, lines.filter((l) => !l.endsWith(bundleFiles.reference)).join('\n'));
+    fs.rmSync(path.join(dir, bundleFiles.reference));
+    const old = readBundle(dir);
+    expect(old.reference).toBeUndefined();
+    expect(serializeForecaster(old.forecaster)).toBe(serializeForecaster(forecaster));
+  });
+
   it('refuses a bundle without its checksum file', () => {
     writeBundle(dir, serializeForecaster(forecaster), series);
     fs.rmSync(path.join(dir, bundleFiles.checksums));

@@ -6,8 +6,11 @@ import {
   FORECASTER_FORMAT,
   FORECASTER_FORMAT_VERSION,
   parseForecaster,
+  parseTrainingReference,
+  trainingReference,
   type Forecaster,
   type Series,
+  type TrainingReference,
 } from '../ml/serving';
 import { readSeries, writeSeries } from '../data/series-file';
 
@@ -18,6 +21,9 @@ import { readSeries, writeSeries } from '../data/series-file';
  * - `forecaster.json`: the serialized forecaster (format `icecream-forecaster`, checksum inside);
  * - `feature_spec.json`: the features the model computes (also inside forecaster.json), to read;
  * - `history.json`: the sales history the server seeds its lag features from;
+ * - `reference.json`: the training reference for drift checks (quantile sketches of the
+ *   temperature, the sales and the model's features over the history; see `trainingReference`).
+ *   Bundles written before it have none;
  * - `checksums.sha256`: sha256 of every other file (`sha256sum` format), verified on load.
  */
 export const bundleFiles = {
@@ -25,6 +31,7 @@ export const bundleFiles = {
   forecaster: 'forecaster.json',
   featureSpec: 'feature_spec.json',
   history: 'history.json',
+  reference: 'reference.json',
   checksums: 'checksums.sha256',
 } as const;
 
@@ -43,6 +50,8 @@ export class BundleIntegrityError extends Error {
 export interface LoadedBundle {
   forecaster: Forecaster;
   history: Series;
+  /** The training reference for drift checks; absent in bundles written before it existed. */
+  reference?: TrainingReference;
   /** sha256 of checksums.sha256: one value that identifies the whole bundle. */
   digest: string;
 }
@@ -85,17 +94,22 @@ export function writeBundle(
   };
   fs.writeFileSync(path.join(dir, bundleFiles.mlmodel), stringify(mlmodel));
   fs.writeFileSync(path.join(dir, bundleFiles.forecaster), forecasterText);
-  const { features } = parseForecaster(forecasterText);
+  const forecaster = parseForecaster(forecasterText);
   fs.writeFileSync(
     path.join(dir, bundleFiles.featureSpec),
-    `${JSON.stringify(features, null, 2)}\n`,
+    `${JSON.stringify(forecaster.features, null, 2)}\n`,
   );
   writeSeries(path.join(dir, bundleFiles.history), history);
+  fs.writeFileSync(
+    path.join(dir, bundleFiles.reference),
+    `${JSON.stringify(trainingReference(forecaster, history))}\n`,
+  );
   const lines = [
     bundleFiles.mlmodel,
     bundleFiles.forecaster,
     bundleFiles.featureSpec,
     bundleFiles.history,
+    bundleFiles.reference,
   ]
     .map((f) => `${sha256(fs.readFileSync(path.join(dir, f)))}  ${f}`)
     .join('\n');
@@ -105,7 +119,7 @@ export function writeBundle(
 
 /**
  * Reads and verifies a bundle folder: every file listed in checksums.sha256 must match, and the
- * forecaster's own checksum too.
+ * forecaster's own checksum too. The training reference is read when the listing names it.
  * @throws BundleIntegrityError
  */
 export function readBundle(dir: string): LoadedBundle {
@@ -134,7 +148,12 @@ export function readBundle(dir: string): LoadedBundle {
       fs.readFileSync(path.join(dir, bundleFiles.forecaster), 'utf8'),
     );
     const history = readSeries(path.join(dir, bundleFiles.history));
-    return { forecaster, history, digest: sha256(listing) };
+    const loaded: LoadedBundle = { forecaster, history, digest: sha256(listing) };
+    if (listed.has(bundleFiles.reference))
+      loaded.reference = parseTrainingReference(
+        JSON.parse(fs.readFileSync(path.join(dir, bundleFiles.reference), 'utf8')),
+      );
+    return loaded;
   } catch (err) {
     throw new BundleIntegrityError(dir, err instanceof Error ? err.message : String(err), {
       cause: err,

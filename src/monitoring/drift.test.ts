@@ -131,6 +131,22 @@ describe('driftReport', () => {
     expect(tiny).toMatchObject({ method: 'wasserstein', drift: false });
   });
 
+  it('treats a quantile sketch as the larger sample it stands for', () => {
+    const full = golden(1200, 20, 10, 0.6180339887);
+    const sorted = Float64Array.from(full).sort();
+    const sketch = Array.from({ length: 101 }, (_, i) => quantile(sorted, i / 100));
+    const current = golden(500, 21.5, 10, 0.4142135624);
+    const r = driftReport(sketch, current, {}, full.length);
+    expect(r).toMatchObject({ method: 'wasserstein', drift: true, referenceSize: 1200 });
+    // the sketch's distance is close to the full sample's (0.5207, above)
+    expect(r.statistic).toBeCloseTo(0.5207, 1);
+    // KS: the same statistic, a p-value from the effective size of the full sample
+    const ks = driftReport(sketch, current.slice(0, 40));
+    const asFull = driftReport(sketch, current.slice(0, 40), { maxReferenceForKs: 5000 }, 1200);
+    expect(asFull.statistic).toBe(ks.statistic);
+    expect(asFull.pValue!).toBeLessThan(ks.pValue!);
+  });
+
   it('makes no drift call on fewer current rows than minCurrent, and says so', () => {
     const r = driftReport(golden(300, 10, 10, 0.618034), [40, 41, 42]);
     expect(r).toMatchObject({ enough: false, drift: false });

@@ -117,10 +117,15 @@ export interface KsResult {
  * asymptotic Kolmogorov distribution Q_KS(lambda) = 2 sum_{j>=1} (-1)^(j-1) exp(-2 j^2 lambda^2)
  * with lambda = (sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) * D and ne = n m / (n + m) (Stephens'
  * small-sample correction, as in Numerical Recipes' kstwo), which is close to the exact value
- * already for ne of a few tens.
+ * already for ne of a few tens. `referenceSize` (default: the reference's length) is the size of
+ * the sample the reference stands for when it is a quantile sketch of a larger one.
  * @throws DriftInputError on an empty sample or a non-finite value.
  */
-export function ksTwoSample(reference: ArrayLike<number>, current: ArrayLike<number>): KsResult {
+export function ksTwoSample(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  referenceSize = reference.length,
+): KsResult {
   const a = sortedCopy(reference, 'reference');
   const b = sortedCopy(current, 'current');
   const n = a.length;
@@ -135,7 +140,7 @@ export function ksTwoSample(reference: ArrayLike<number>, current: ArrayLike<num
     while (j < m && b[j]! <= x) j++;
     d = Math.max(d, Math.abs(i / n - j / m));
   }
-  const ne = (n * m) / (n + m);
+  const ne = (referenceSize * m) / (referenceSize + m);
   const sq = Math.sqrt(ne);
   return { statistic: d, pValue: kolmogorovQ((sq + 0.12 + 0.11 / sq) * d) };
 }
@@ -243,26 +248,29 @@ export interface DriftReport {
  * Compares one feature's current sample with its reference with Evidently's default rule:
  * reference <= 1000 rows: two-sample KS, drift when p < 0.05; larger: Wasserstein distance
  * normalised by the reference std, drift when >= 0.1. PSI on reference-quantile bins is always
- * reported (and flagged from 0.2) as the easy-to-read number.
+ * reported (and flagged from 0.2) as the easy-to-read number. A reference given as a quantile
+ * sketch of a larger sample passes that sample's size as `referenceSize`: it chooses the test and
+ * sets the KS p-value's effective size, as the full sample would.
  * @throws DriftInputError on an empty sample or a non-finite value.
  */
 export function driftReport(
   reference: ArrayLike<number>,
   current: ArrayLike<number>,
   thresholds: Partial<DriftThresholds> = {},
+  referenceSize = reference.length,
 ): DriftReport {
   const t = { ...defaultDriftThresholds, ...thresholds };
   const p = psi(reference, current).psi;
   const base = {
     psi: p,
     psiAlert: p >= t.psi,
-    referenceSize: reference.length,
+    referenceSize,
     currentSize: current.length,
     enough: current.length >= t.minCurrent,
   };
   let report: DriftReport;
-  if (reference.length <= t.maxReferenceForKs) {
-    const ks = ksTwoSample(reference, current);
+  if (referenceSize <= t.maxReferenceForKs) {
+    const ks = ksTwoSample(reference, current, referenceSize);
     const drift = ks.pValue < t.ksPValue;
     report = {
       ...base,

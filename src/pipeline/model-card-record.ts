@@ -58,7 +58,7 @@ export async function loadRunSummary(
   );
   const [config, forecaster, history, selection] = await Promise.all([
     optionalJson<Record<string, unknown>>(mlflow, runId, runInputArtifact),
-    optionalJson<{ forecaster?: { featureNames?: string[] } }>(
+    optionalJson<{ forecaster?: { featureNames?: string[]; interval?: { byHorizon?: number[] } } }>(
       mlflow,
       runId,
       `${modelArtifactPath}/${bundleFiles.forecaster}`,
@@ -97,6 +97,7 @@ export async function loadRunSummary(
     versionTags: fromKeyValues(mv.tags),
     config,
     featureNames: forecaster?.forecaster?.featureNames ?? null,
+    intervalByHorizon: forecaster?.forecaster?.interval?.byHorizon ?? null,
     training,
     errorAnalysis: selection?.errorAnalysis ?? null,
   };

@@ -46,6 +46,7 @@ const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   },
   config: { minImprovement: 0.05 },
   featureNames: ['lag_1', 'lag_12', 'temperature'],
+  intervalByHorizon: [40, 45, 50, 52, 55, 60],
   training: { from: '2000-01', to: '2017-11', rows: 207, minTemp: 2.5, maxTemp: 30.125 },
   errorAnalysis: {
     n: 40,
@@ -85,6 +86,11 @@ describe('model card', () => {
     expect(md).toContain('| holdout | 52.50 | 70.25 | 6.50 |');
     expect(md).toContain('| naive: seasonal, holdout | 90.00 | 120.00 | - |');
     expect(md).toContain('empirical holdout coverage 87.5%');
+    expect(card.interval.halfWidthByHorizon).toEqual([40, 45, 50, 52, 55, 60]);
+    expect(md).toContain('40.0 at 1, 50.0 at 3, 60.0 at 6');
+    const old = buildModelCard(summary({ intervalByHorizon: null }));
+    expect(old.interval.halfWidthByHorizon).toBeNull();
+    expect(renderModelCard(old)).not.toContain('half-width by periods ahead');
   });
 
   it('names the worst months first and every temperature band', () => {

@@ -25,6 +25,8 @@ export interface RunSummary {
   config: Record<string, unknown> | null;
   /** the forecaster's feature names, when the model file was read */
   featureNames: string[] | null;
+  /** the interval half-width by horizon (index h - 1), when the model file has them */
+  intervalByHorizon?: number[] | null;
   /** training rows: period and temperature range */
   training: { from: string; to: string; rows: number; minTemp: number; maxTemp: number } | null;
   /** from the model-selection report, when a search ran */
@@ -65,7 +67,12 @@ export interface ModelCard {
       cvSeasonalNaive: MetricSet | null;
     };
   };
-  interval: { nominal: number | null; empiricalHoldout: number | null };
+  interval: {
+    nominal: number | null;
+    empiricalHoldout: number | null;
+    /** half-width for h periods ahead at index h - 1 (null: one width for every horizon) */
+    halfWidthByHorizon: number[] | null;
+  };
   errorAnalysis: {
     worstMonths: GroupError[];
     temperatureBands: GroupError[];
@@ -184,6 +191,7 @@ export function buildModelCard(s: RunSummary): ModelCard {
     interval: {
       nominal: p.coverage ? Number(p.coverage) : null,
       empiricalHoldout: orNull(s.metrics.holdout_interval_coverage),
+      halfWidthByHorizon: s.intervalByHorizon ?? null,
     },
     errorAnalysis: s.errorAnalysis
       ? {
@@ -257,6 +265,7 @@ export function renderModelCard(c: ModelCard): string {
     ...row('naive: seasonal, CV', m.baselines.cvSeasonalNaive),
     '',
     `Prediction interval: nominal ${c.interval.nominal === null ? '?' : `${(c.interval.nominal * 100).toFixed(0)}%`}, empirical holdout coverage ${c.interval.empiricalHoldout === null ? '?' : `${(c.interval.empiricalHoldout * 100).toFixed(1)}%`}.`,
+    ...horizonLine(c.interval.halfWidthByHorizon),
     '',
     '## Where it errs',
   ];
@@ -290,4 +299,15 @@ export function renderModelCard(c: ModelCard): string {
     `- test: holdout MAE at least ${(pr.policy.minImprovement * 100).toFixed(1)}% better than production on the same holdout, one-sided Diebold-Mariano p below ${pr.policy.maxPValue}; only reproducible runs (clean tree, pinned data) are promoted automatically`,
   );
   return `${out.join('\n')}\n`;
+}
+
+/** The half-widths at a few horizons, e.g. "+/- 40 one period ahead, 61 at 3, ... 120 at 24". */
+function horizonLine(widths: number[] | null): string[] {
+  if (!widths?.length) return [];
+  const at = [1, 3, 6, 12, 24, 56].filter((h) => h <= widths.length);
+  if (at.at(-1) !== widths.length) at.push(widths.length);
+  const parts = at.map((h) => `${widths[h - 1]!.toFixed(1)} at ${h}`);
+  return [
+    `Interval half-width by periods ahead (calibrated on backtests; wider further ahead): ${parts.join(', ')}.`,
+  ];
 }

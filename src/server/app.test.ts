@@ -212,6 +212,20 @@ describe('prediction API', () => {
     expect(message).toContain(`at most ${model.maxHorizon} months`);
   });
 
+  it('widens the interval with the horizon: two years ahead is less certain than next month', async () => {
+    const at = async (date: string) => {
+      const res = await post(ready.url, JSON.stringify({ date, temperature: 7 }));
+      const body = (await res.json()) as { prediction: number; interval: { upper: number } };
+      return body.interval.upper - body.prediction;
+    };
+    const next = await at('2015-01-01');
+    const far = await at('2016-12-01');
+    expect(far).toBeGreaterThan(next);
+    const widths = model.forecaster.interval.byHorizon!;
+    expect(next).toBeCloseTo(model.forecaster.interval.halfWidth, 1);
+    expect(far).toBeCloseTo(widths[23]!, 1);
+  });
+
   it('rounds predictions to cents', async () => {
     const body = (await (
       await post(ready.url, JSON.stringify({ date: '2015-01-01', temperature: 7.3 }))
@@ -288,6 +302,9 @@ describe('prediction API', () => {
     expect(info.history.last_date).toBe(series.dates[series.dates.length - 1]);
     expect(info.horizon.periods).toBe(24);
     expect(info.horizon.last_date > info.history.last_date).toBe(true);
+    const interval = info.interval as { half_width: number; half_width_by_horizon: number[] };
+    expect(interval.half_width_by_horizon).toHaveLength(24);
+    expect(interval.half_width_by_horizon[23]).toBeGreaterThan(interval.half_width);
   });
 
   it('documents every mounted route in the OpenAPI document', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
-import { fitForecaster } from '../ml';
+import { fitForecaster, forecast } from '../ml';
+import { trainingReference, type FeatureRow } from '../ml/serving';
 import { syntheticSeries } from '../ml/testing';
 import type { RetrainTrigger } from '../retraining';
 import { DriftMonitor } from './drift-monitor';
 import { createMetrics } from './metrics';
-import { ModelHolder, toServingModel } from './model-holder';
+import { ModelHolder, toServingModel, type ServingModel } from './model-holder';
 
 const full = syntheticSeries(100);
 const history = {
@@ -65,7 +66,83 @@ function replay(m: DriftMonitor, shift: number) {
     m.observe(full.dates[i]!, full.temperature[i]! + shift, full.target[i]!);
 }
 
+/** The same model with its bundle's training reference. */
+const withReference = { ...model, reference: trainingReference(model.forecaster, history) };
+
+async function monitorOf(m: ServingModel, retrain?: RetrainTrigger) {
+  const holder = new ModelHolder(
+    'production',
+    {
+      resolve: () =>
+        Promise.resolve({
+          name: 'm',
+          version: '3',
+          source: 's',
+          digest: m.digest,
+          runId: 'r',
+          aliases: [],
+        }),
+      fetch: () => Promise.resolve(m),
+    },
+    createLogger('silent'),
+  );
+  await holder.refresh();
+  const metrics = createMetrics({ defaultMetrics: false });
+  const monitor = new DriftMonitor(holder, metrics, createLogger('silent'), {
+    sustainedChecks: 1,
+    thresholds: { minCurrent: 24 },
+    retrain,
+  });
+  return { m: monitor, metrics };
+}
+
 describe('DriftMonitor', () => {
+  it("compares the features the model computed for requests with the bundle's training reference", async () => {
+    const calls: string[] = [];
+    const { m, metrics } = await monitorOf(withReference, ({ reason }) => {
+      calls.push(reason);
+      return Promise.resolve({ workflowId: 'w', runId: 'r', started: true });
+    });
+    // months 60..99 as the predict route asks: features computed with the prediction; the rain
+    // covariate is far wetter than in training, the temperature as it was
+    const rows: FeatureRow[] = [];
+    for (let i = 60; i < 100; i++)
+      rows.push({
+        date: full.dates[i]!,
+        temperature: full.temperature[i]!,
+        covariates: { rain: full.covariates.rain![i]! + 150 },
+      });
+    const preds = forecast(withReference.forecaster, full, rows, { features: true });
+    preds.forEach((p, i) =>
+      m.observe(
+        p.date,
+        rows[i]!.temperature,
+        p.prediction,
+        p.features,
+        withReference.forecaster.featureNames,
+      ),
+    );
+    const snap = await m.check();
+    const byName = new Map(snap.features.map((f) => [f.feature, f]));
+    expect(byName.get('cov_rain')).toMatchObject({ statistic: 'ks', drifted: true });
+    expect(byName.get('cov_rain')!.pValue!).toBeLessThan(1e-6);
+    expect(byName.get('temperature')!.drifted).toBe(false);
+    expect(byName.get('temp_lag_1')!.drifted).toBe(false);
+    expect(byName.has('month_2')).toBe(false);
+    expect(await metrics.registry.metrics()).toContain(
+      'icecream_drift_detected{feature="cov_rain"} 1',
+    );
+    // a feature's drift is reported; only the temperature and the prediction decide on retraining
+    expect(calls.join(';')).not.toContain('cov_rain');
+  });
+
+  it('without a training reference, compares the temperature and the prediction only', async () => {
+    const { m } = await monitorOf(model);
+    replay(m, 0);
+    const snap = await m.check();
+    expect(snap.features.map((f) => f.feature)).toEqual(['temperature', 'prediction']);
+  });
+
   it('finds no temperature drift when requests look like the training history', async () => {
     const { m } = await monitor();
     replay(m, 0);

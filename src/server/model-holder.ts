@@ -5,6 +5,7 @@ import {
   parseDay,
   type Forecaster,
   type Series,
+  type TrainingReference,
 } from '../ml/serving';
 import type { ModelRef, StoredModel } from '../model-store/store';
 import type { Logger } from '../logger';
@@ -19,6 +20,8 @@ export interface ServingModel {
   runId: string | undefined;
   forecaster: Forecaster;
   history: Series;
+  /** The bundle's training reference for drift checks (absent in older bundles). */
+  reference?: TrainingReference;
   loadedAt: string;
   /** The history's last date, and how many periods past it the model answers. */
   lastDate: string;
@@ -48,6 +51,7 @@ export function toServingModel(m: StoredModel, maxHorizon?: number): ServingMode
     runId: m.ref.runId,
     forecaster: m.forecaster,
     history: m.history,
+    ...(m.reference ? { reference: m.reference } : {}),
     loadedAt: new Date().toISOString(),
     lastDate,
     maxHorizon: horizon,

@@ -140,6 +140,17 @@ export const modelInfo = z
       last_date: z.string().meta({ description: 'The furthest date it will forecast.' }),
     }),
     interval_coverage: z.number(),
+    interval: z.object({
+      coverage: z.number(),
+      method: z.string().meta({ description: 'How the interval was calibrated.' }),
+      half_width: z
+        .number()
+        .meta({ description: 'prediction +/- this, one period after the last known date.' }),
+      half_width_by_horizon: z.array(z.number()).nullable().meta({
+        description:
+          'Half-width for a date h periods after the last known date at index h - 1 (non-decreasing, calibrated on backtests); null for a model with one width for every horizon.',
+      }),
+    }),
   })
   .meta({ id: 'ModelInfo' });
 

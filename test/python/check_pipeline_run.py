@@ -33,7 +33,7 @@ assert all(d.digest == data_md5 for d in inputs.values())
 top = sorted(f.path for f in client.list_artifacts(run_id))
 model_files = sorted(f.path for f in client.list_artifacts(run_id, "model"))
 assert "model" in top and "evaluation" in top, top
-assert model_files == ["model/MLmodel", "model/checksums.sha256", "model/feature_spec.json", "model/forecaster.json", "model/history.json"], model_files
+assert model_files == ["model/MLmodel", "model/checksums.sha256", "model/feature_spec.json", "model/forecaster.json", "model/history.json", "model/reference.json"], model_files
 
 # the production alias
 mv = client.get_model_version_by_alias(model_name, "production")

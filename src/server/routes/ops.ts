@@ -104,6 +104,12 @@ export function opsRoutes(deps: OpsDeps): RouteSpec[] {
           },
           horizon: { periods: m.maxHorizon, last_date: m.lastForecastDate },
           interval_coverage: m.forecaster.interval.coverage,
+          interval: {
+            coverage: m.forecaster.interval.coverage,
+            method: m.forecaster.interval.method,
+            half_width: m.forecaster.interval.halfWidth,
+            half_width_by_horizon: m.forecaster.interval.byHorizon ?? null,
+          },
         });
       },
     },

@@ -51,16 +51,27 @@ function checkBatch(n: number, max: number): void {
     throw new HttpError(413, 'too_many_rows', `a request may hold at most ${max} rows; got ${n}`);
 }
 
-function predictRows(live: Live, model: ServingModel, rows: FeatureRow[]): Prediction[] {
+/** `features`: each prediction also carries its feature vector (for the drift monitor). */
+function predictRows(
+  live: Live,
+  model: ServingModel,
+  rows: FeatureRow[],
+  features = false,
+): Prediction[] {
   try {
     return forecast(model.forecaster, live.history.historyFor(model), rows, {
       maxHorizon: model.maxHorizon,
+      features,
     });
   } catch (err) {
     if (err instanceof ForecastInputError) throw new HttpError(422, 'unprocessable', err.message);
     throw err;
   }
 }
+
+/** The drift monitor compares production's features with its training reference, if it has one. */
+const wantsFeatures = (arm: Arm, model: ServingModel) =>
+  arm === 'production' && model.reference !== undefined;
 
 /** A validated row as the engine takes it (a monthly `YYYY-MM` is the month's first day). */
 function toRow(r: {
@@ -97,7 +108,14 @@ function log(
   predictions.forEach((p, i) => {
     const row = rows[i]!;
     if (ctx.arm !== 'shadow') live.history.noteInputs(p.date, row);
-    if (ctx.arm === 'production') live.driftMonitor.observe(p.date, row.temperature, p.prediction);
+    if (ctx.arm === 'production')
+      live.driftMonitor.observe(
+        p.date,
+        row.temperature,
+        p.prediction,
+        p.features,
+        ctx.model.forecaster.featureNames,
+      );
     live.sink.record({
       id: ids[i]!,
       time,
@@ -192,7 +210,7 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
             issues(parsed.error),
           );
         const rows = ('rows' in parsed.data ? parsed.data.rows : [parsed.data]).map(toRow);
-        const predictions = predictRows(deps.live, model, rows);
+        const predictions = predictRows(deps.live, model, rows, wantsFeatures(route.arm, model));
         const ctx = { client: clientOf(req, res), route: '/v1/predict' };
         const ids = log(deps, { ...ctx, arm: route.arm, model }, rows, predictions);
         const coverage = model.forecaster.interval.coverage;
@@ -234,7 +252,12 @@ export function predictRoutes(deps: PredictDeps): RouteSpec[] {
         const rows = invocationRows(parsed.data, model.forecaster.features.covariates);
         checkBatch(rows.length, deps.maxBatch);
         const featureRows = rows.map(toRow);
-        const predictions = predictRows(deps.live, model, featureRows);
+        const predictions = predictRows(
+          deps.live,
+          model,
+          featureRows,
+          wantsFeatures(route.arm, model),
+        );
         const ctx = { client: clientOf(req, res), route: '/invocations' };
         const ids = log(deps, { ...ctx, arm: route.arm, model }, featureRows, predictions);
         account(res, deps, model, route.arm, ids);
