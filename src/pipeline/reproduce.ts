@@ -29,7 +29,7 @@ import {
   type ResolvedRunConfig,
 } from './run-references';
 import { stepTag } from './run-record';
-import { evaluateStep, splitStep, trainStep, validateStep } from './steps';
+import { evaluateStep, splitStep, trainStep, validateStep, type TrainOptions } from './steps';
 import type { ReproductionResult, TrainingPipelineInput } from './types';
 
 /** Where reports go on the run: the verdict, and the latest what-if (`--seed`, `--data-dvc`). */
@@ -445,6 +445,19 @@ function metricsOfRun(r: {
   };
 }
 
+/** The training part of a resolved configuration, as the steps and the workflow take it. */
+function trainingOptions(used: ResolvedRunConfig): TrainOptions {
+  return {
+    ...(used.family ? { family: used.family } : {}),
+    ...(used.params ? { params: used.params } : {}),
+    ...(used.families ? { families: used.families } : {}),
+    ...(used.budget !== undefined ? { budget: used.budget } : {}),
+    ...(used.folds !== undefined ? { folds: used.folds } : {}),
+    seed: used.seed,
+    coverage: used.coverage,
+  };
+}
+
 /** The steps in this process, with the same functions the activities run. */
 async function rerunInProcess(
   deps: ReproduceDeps,
@@ -454,20 +467,7 @@ async function rerunInProcess(
 ): Promise<Rerun> {
   const valid = await validateStep(dataFile, used.columns, out);
   const split = splitStep(valid.seriesFile, used.holdout);
-  const trained = trainStep(
-    valid.seriesFile,
-    split,
-    {
-      ...(used.family ? { family: used.family } : {}),
-      ...(used.params ? { params: used.params } : {}),
-      ...(used.families ? { families: used.families } : {}),
-      ...(used.budget !== undefined ? { budget: used.budget } : {}),
-      ...(used.folds !== undefined ? { folds: used.folds } : {}),
-      seed: used.seed,
-      coverage: used.coverage,
-    },
-    out,
-  );
+  const trained = trainStep(valid.seriesFile, split, trainingOptions(used), out);
   const evaluation = evaluateStep(valid.seriesFile, split, trained.modelFile, out);
   const digests = stepDigests({
     ingest: dataFile,
@@ -505,13 +505,7 @@ async function rerunOnTemporal(
     dataMd5,
     columns: used.columns,
     holdout: used.holdout,
-    ...(used.family ? { family: used.family } : {}),
-    ...(used.params ? { params: used.params } : {}),
-    ...(used.families ? { families: used.families } : {}),
-    ...(used.budget !== undefined ? { budget: used.budget } : {}),
-    ...(used.folds !== undefined ? { folds: used.folds } : {}),
-    seed: used.seed,
-    coverage: used.coverage,
+    ...trainingOptions(used),
     reproduces: runId,
     reason: `icecream reproduce ${runId}`,
   });
