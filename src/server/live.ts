@@ -5,6 +5,7 @@ import { AuditTrail, type AdminActions } from './admin';
 import { CanaryController } from './canary-controller';
 import { DriftMonitor, type DriftOptions } from './drift-monitor';
 import { LiveHistory } from './live-history';
+import { LiveMaeAlarm, type LiveMaeAlarmOptions } from './live-mae-alarm';
 import { LiveMonitor } from './live-monitor';
 import { MemoryLiveStore, type FeedbackStore, type PredictionSink } from './live-store';
 import type { Metrics } from './metrics';
@@ -41,6 +42,8 @@ export interface Live {
   actions: AdminActions | undefined;
   driftMonitor: DriftMonitor;
   drift: () => DriftSnapshot;
+  /** Retraining on live MAE; undefined when not configured. */
+  maeAlarm: LiveMaeAlarm | undefined;
   /** Starts the periodic jobs (live metrics, canary analysis). */
   start(): void;
   stop(): Promise<void>;
@@ -62,6 +65,8 @@ export interface LiveOptions {
   analysisWindowMs?: number;
   policy?: Partial<CanaryPolicy>;
   drift?: DriftOptions & { checkSeconds?: number };
+  /** Retraining when the production model's live MAE passes its limit (off when unset). */
+  liveMaeAlarm?: LiveMaeAlarmOptions;
 }
 
 /** Wires the live-quality parts; nothing runs until start(). */
@@ -80,12 +85,16 @@ export function createLive(o: LiveOptions): Live {
     },
   );
   const stats = new RequestStats();
+  let maeAlarm: LiveMaeAlarm | undefined;
   const monitor = new LiveMonitor(
     store,
     metrics,
     o.windows ?? [{ label: 'last100', count: 100 }],
     o.log,
+    () => maeAlarm?.check() ?? Promise.resolve(),
   );
+  if (o.liveMaeAlarm)
+    maeAlarm = new LiveMaeAlarm(o.production, (v) => monitor.quality(v), o.log, o.liveMaeAlarm);
   const audit = new AuditTrail(o.actions);
   const driftMonitor = new DriftMonitor(o.production, metrics, o.log, o.drift);
   let shareTimer: NodeJS.Timeout | undefined;
@@ -117,6 +126,7 @@ export function createLive(o: LiveOptions): Live {
     actions: o.actions,
     driftMonitor,
     drift: () => driftMonitor.current,
+    maeAlarm,
     start() {
       monitor.start(o.updateSeconds ?? 15);
       driftMonitor.start(o.drift?.checkSeconds ?? 60);

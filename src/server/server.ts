@@ -106,7 +106,7 @@ export interface ServerOptions {
   onRegistry?: (registry: Registry) => void;
   /** Release control through the registry governance (promote, roll back, audit). */
   admin?: AdminActions;
-  /** Starts (or joins) retraining for a sustained drift episode. */
+  /** Starts (or joins) retraining for a sustained drift or live-MAE episode. */
   retrain?: RetrainTrigger;
 }
 
@@ -167,6 +167,7 @@ export async function startServer(
       thresholds: { minCurrent: config.drift.minRows },
       retrain: options.retrain,
     },
+    liveMaeAlarm: { ...config.live.retrain, retrain: options.retrain },
   });
   live.traffic.report();
   live.start();
