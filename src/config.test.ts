@@ -115,6 +115,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LIVE_MAE_RETRAIN_RATIO: '-1' })).toThrow(/LIVE_MAE_RETRAIN_RATIO/);
   });
 
+  it('reads the retraining input overrides as one JSON object', () => {
+    expect(loadConfig({}).retrain.input).toEqual({});
+    expect(loadConfig({ RETRAIN_INPUT: '{"budget":3}' }).retrain.input).toEqual({ budget: 3 });
+    expect(() => loadConfig({ RETRAIN_INPUT: '[1]' })).toThrow(/RETRAIN_INPUT: must be one JSON/);
+    expect(() => loadConfig({ RETRAIN_INPUT: '{budget' })).toThrow(/RETRAIN_INPUT/);
+  });
+
   it('keeps the canary off by default and refuses a share outside 0..1', () => {
     expect(loadConfig({}).canary).toMatchObject({ mode: 'off', share: 0.1 });
     expect(() => loadConfig({ CANARY_SHARE: '1.5' })).toThrow(/CANARY_SHARE/);

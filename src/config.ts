@@ -95,6 +95,7 @@ const schema = z.object({
     z.coerce.number().int().min(1).default(20),
   ),
   LIVE_MAE_RETRAIN_WINDOW: optionalText,
+  RETRAIN_INPUT: optionalText,
   CANARY_MODE: z.preprocess(emptyAsUnset, z.enum(['off', 'canary', 'shadow']).default('off')),
   CANARY_SHARE: z.preprocess(emptyAsUnset, z.coerce.number().min(0).max(1).default(0.1)),
   CANARY_ANALYSIS_SECONDS: positive(60),
@@ -203,6 +204,12 @@ export interface Config {
   /** The drift check of recent requests against the serving model's training history. */
   drift: { checkSeconds: number; windowPeriods: number; minRows: number; sustainedChecks: number };
   /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
+  /**
+   * Alarm-triggered retraining (drift, live MAE): the `trainingPipeline` input overrides every
+   * such run gets (RETRAIN_INPUT, a JSON object, e.g. `{"budget": 5}`; checked against the
+   * pipeline's input schema where the trigger is built). Default `{}`: the worker's defaults.
+   */
+  retrain: { input: Record<string, unknown> };
   client: { apiUrl: string; apiKey: string | undefined };
   auth: {
     /** AUTH_DISABLED=true: no credentials needed (local experiments only). */
@@ -334,6 +341,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError([
       `LIVE_WINDOWS: "${e.LIVE_WINDOWS}" must list durations (30m, 1h, 24h, 7d) or counts (last100), comma-separated`,
     ]);
+  let retrainInput: unknown = {};
+  try {
+    retrainInput = JSON.parse(e.RETRAIN_INPUT ?? '{}');
+  } catch {
+    retrainInput = undefined;
+  }
+  if (typeof retrainInput !== 'object' || retrainInput === null || Array.isArray(retrainInput))
+    throw new ConfigError([
+      `RETRAIN_INPUT: must be one JSON object of pipeline input fields, e.g. {"budget": 5}`,
+    ]);
   // by default the first count window (monthly data: `last100`), else the longest duration
   const retrainWindow =
     e.LIVE_MAE_RETRAIN_WINDOW ??
@@ -412,6 +429,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minRows: e.DRIFT_MIN_ROWS,
       sustainedChecks: e.DRIFT_SUSTAINED_CHECKS,
     },
+    retrain: { input: retrainInput as Record<string, unknown> },
     client: {
       apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
       apiKey: e.ICECREAM_API_KEY,
