@@ -40,7 +40,7 @@ async function holderOf(version: () => string) {
   return holder;
 }
 
-function setup(version = () => '3') {
+function setup(version = () => '3', decides?: () => boolean) {
   const quality = new Map<string, WindowQuality>();
   const calls: RetrainRequest[] = [];
   let fail = false;
@@ -54,6 +54,7 @@ function setup(version = () => '3') {
         ratio: 1.5,
         minLabels: 20,
         window: 'last100',
+        ...(decides ? { decides } : {}),
         retrain: (req) => {
           calls.push(req);
           return fail
@@ -101,6 +102,19 @@ describe('LiveMaeAlarm', () => {
       'live-mae-m-v3-2026-01-02T03-04-05-000Z',
       'live-mae-m-v3-2026-01-03T00-00-00-000Z',
     ]);
+  });
+
+  it('leaves retraining to the leading process', async () => {
+    let leads = false;
+    const s = setup(undefined, () => leads);
+    const { alarm } = await s.make();
+    s.set('3', 40, 30);
+    expect((await alarm.check())?.alarm).toBe(true);
+    expect(s.calls).toHaveLength(0);
+    expect(alarm.openEpisode).toBeUndefined();
+    leads = true;
+    await alarm.check();
+    expect(s.calls).toHaveLength(1);
   });
 
   it('waits for enough actuals', async () => {

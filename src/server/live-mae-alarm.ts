@@ -12,6 +12,8 @@ export interface LiveMaeAlarmOptions extends LiveMaeAlarmPolicy {
   /** The live-quality window judged (one of LIVE_WINDOWS' labels). */
   window: string;
   retrain?: RetrainTrigger | undefined;
+  /** False in a process that does not decide (another API process leads); default: decides. */
+  decides?: () => boolean;
 }
 
 /**
@@ -55,7 +57,8 @@ export class LiveMaeAlarm {
       this.episode = undefined;
       return verdict;
     }
-    if (this.episode?.version === model.version) return verdict;
+    if (this.episode?.version === model.version || !(this.options.decides?.() ?? true))
+      return verdict;
     const at = now.toISOString().replace(/[:.]/g, '-');
     const episodeKey = `live-mae-${model.name}-v${model.version}-${at}`
       .replace(/[^A-Za-z0-9._:-]/g, '_')

@@ -42,6 +42,8 @@ export interface Live {
   actions: AdminActions | undefined;
   driftMonitor: DriftMonitor;
   drift: () => DriftSnapshot;
+  /** Whether this process decides (canary actions, retraining on alarms). */
+  decides: () => boolean;
   /** Retraining on live MAE; undefined when not configured. */
   maeAlarm: LiveMaeAlarm | undefined;
   /** Starts the periodic jobs (live metrics, canary analysis). */
@@ -67,6 +69,11 @@ export interface LiveOptions {
   drift?: DriftOptions & { checkSeconds?: number };
   /** Retraining when the production model's live MAE passes its limit (off when unset). */
   liveMaeAlarm?: LiveMaeAlarmOptions;
+  /**
+   * Whether this process decides (canary actions, retraining on alarms); default: always. With
+   * several API processes exactly one leads (src/server/leader.ts).
+   */
+  decides?: () => boolean;
 }
 
 /** Wires the live-quality parts; nothing runs until start(). */
@@ -85,6 +92,7 @@ export function createLive(o: LiveOptions): Live {
     },
   );
   const stats = new RequestStats();
+  const decides = o.decides ?? (() => true);
   let maeAlarm: LiveMaeAlarm | undefined;
   const monitor = new LiveMonitor(
     store,
@@ -94,9 +102,12 @@ export function createLive(o: LiveOptions): Live {
     () => maeAlarm?.check() ?? Promise.resolve(),
   );
   if (o.liveMaeAlarm)
-    maeAlarm = new LiveMaeAlarm(o.production, (v) => monitor.quality(v), o.log, o.liveMaeAlarm);
+    maeAlarm = new LiveMaeAlarm(o.production, (v) => monitor.quality(v), o.log, {
+      ...o.liveMaeAlarm,
+      decides,
+    });
   const audit = new AuditTrail(o.actions);
-  const driftMonitor = new DriftMonitor(o.production, metrics, o.log, o.drift);
+  const driftMonitor = new DriftMonitor(o.production, metrics, o.log, { ...o.drift, decides });
   let shareTimer: NodeJS.Timeout | undefined;
   const canary = o.staging
     ? new CanaryController({
@@ -109,6 +120,7 @@ export function createLive(o: LiveOptions): Live {
         audit,
         log: o.log,
         windowMs: o.analysisWindowMs ?? 3_600_000,
+        decides,
         ...(o.policy ? { policy: o.policy } : {}),
       })
     : undefined;
@@ -126,6 +138,7 @@ export function createLive(o: LiveOptions): Live {
     actions: o.actions,
     driftMonitor,
     drift: () => driftMonitor.current,
+    decides,
     maeAlarm,
     start() {
       monitor.start(o.updateSeconds ?? 15);

@@ -11,6 +11,7 @@ import type { AdminActions } from './admin';
 import { createApp } from './app';
 import type { RetrainTrigger } from './drift-monitor';
 import { createPool } from '../db/pool';
+import { AdvisoryLockLeadership, fixedLeadership, type Leadership } from './leader';
 import { createLive, type Live } from './live';
 import { migrateWhenReachable, PostgresLiveStore } from './pg-live-store';
 import { createMetrics, type Metrics } from './metrics';
@@ -92,6 +93,8 @@ export interface RunningServer {
   models: ModelHolder;
   live: Live;
   metrics: Metrics;
+  /** Whether this process decides (canary actions, retraining on alarms). */
+  leadership: Leadership;
   url: string;
   /** Drains: readiness 503, no new connections, requests in flight finish (until the deadline). */
   close: () => Promise<void>;
@@ -108,6 +111,12 @@ export interface ServerOptions {
   admin?: AdminActions;
   /** Starts (or joins) retraining for a sustained drift or live-MAE episode. */
   retrain?: RetrainTrigger;
+  /**
+   * Without PostgreSQL, whether this process decides (a cluster worker: the one the primary
+   * designated); default: it does. With PostgreSQL an advisory lock decides instead, across every
+   * process sharing the database.
+   */
+  leads?: () => boolean;
 }
 
 /**
@@ -142,6 +151,12 @@ export async function startServer(
         )
       : undefined;
   if (pgStore) metrics.predictionLog.buffered = () => pgStore.buffered;
+  let leadership: Leadership;
+  if (pgStore) {
+    const lock = new AdvisoryLockLeadership(pgStore.pool, config.mlflow.registeredModel, log);
+    lock.start(5);
+    leadership = lock;
+  } else leadership = fixedLeadership(options.leads ?? (() => true));
   const live = createLive({
     production: models,
     staging,
@@ -168,6 +183,7 @@ export async function startServer(
       retrain: options.retrain,
     },
     liveMaeAlarm: { ...config.live.retrain, retrain: options.retrain },
+    decides: () => leadership.isLeader(),
   });
   live.traffic.report();
   live.start();
@@ -219,6 +235,7 @@ export async function startServer(
     models,
     live,
     metrics,
+    leadership,
     url,
     close: async () => {
       draining = true;
@@ -232,6 +249,7 @@ export async function startServer(
       await closed;
       clearTimeout(deadline);
       await gate.close?.();
+      await leadership.stop();
       // after the last request: write what is buffered, then close the pool
       await pgStore?.close();
     },
