@@ -48,6 +48,7 @@ export class AdvisoryLockLeadership implements Leadership {
     return this.running;
   }
 
+  /** Tries every `seconds` from now on (the first try joins one in flight). */
   start(seconds: number): void {
     void this.tick();
     this.timer = setInterval(() => void this.tick(), seconds * 1000);

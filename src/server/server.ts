@@ -152,8 +152,10 @@ export async function startServer(
       : undefined;
   if (pgStore) metrics.predictionLog.buffered = () => pgStore.buffered;
   let leadership: Leadership;
+  let firstTry: Promise<void> = Promise.resolve();
   if (pgStore) {
     const lock = new AdvisoryLockLeadership(pgStore.pool, config.mlflow.registeredModel, log);
+    firstTry = lock.tick();
     lock.start(5);
     leadership = lock;
   } else leadership = fixedLeadership(options.leads ?? (() => true));
@@ -198,10 +200,13 @@ export async function startServer(
           log.error({ err }, 'database not usable; predictions are buffered'),
         )
     : Promise.resolve();
-  // wait a little for the schema (and the live history), not for a database that is down; a
-  // referenced timer: nothing else keeps the process alive before it listens
+  // wait a little for the schema, the live history and the first try for leadership, not for a
+  // database that is down; a referenced timer: nothing else keeps the process alive before it listens
   let waited: NodeJS.Timeout | undefined;
-  await Promise.race([database, new Promise((resolve) => (waited = setTimeout(resolve, 5000)))]);
+  await Promise.race([
+    Promise.all([database, firstTry]),
+    new Promise((resolve) => (waited = setTimeout(resolve, 5000))),
+  ]);
   clearTimeout(waited);
   let draining = false;
   const gate = options.gate(metrics);
