@@ -45,6 +45,7 @@ export async function serveApi(
   const aggregator = new AggregatorRegistry();
   let stopping = false;
   let leader: Worker | undefined;
+  const listening = new WeakSet<Worker>();
   // one listening worker decides; when it dies, another one (listening: its handler is set)
   const designate = (): void => {
     if (stopping || (leader && !leader.isDead())) return;
@@ -56,7 +57,6 @@ export async function serveApi(
       log.info({ pid: leader.process.pid }, 'API process designated to decide');
     }
   };
-  const listening = new WeakSet<Worker>();
   const fork = (): Worker => {
     const worker = cluster.fork();
     worker.once('listening', () => {
