@@ -105,6 +105,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LIVE_WINDOWS: '1h,forever' })).toThrow(/LIVE_WINDOWS/);
   });
 
+  it('judges live MAE for retraining on a live window: the first count window by default', () => {
+    expect(loadConfig({}).live.retrain).toEqual({ ratio: 1.5, minLabels: 20, window: 'last100' });
+    expect(loadConfig({ LIVE_WINDOWS: '1h,7d' }).live.retrain.window).toBe('7d');
+    expect(loadConfig({ LIVE_MAE_RETRAIN_WINDOW: '24h' }).live.retrain.window).toBe('24h');
+    expect(() => loadConfig({ LIVE_MAE_RETRAIN_WINDOW: 'last7' })).toThrow(
+      /LIVE_MAE_RETRAIN_WINDOW: "last7" must be one of LIVE_WINDOWS \(1h, 24h, 7d, last100\)/,
+    );
+    expect(() => loadConfig({ LIVE_MAE_RETRAIN_RATIO: '-1' })).toThrow(/LIVE_MAE_RETRAIN_RATIO/);
+  });
+
+  it('reads the retraining input overrides as one JSON object', () => {
+    expect(loadConfig({}).retrain.input).toEqual({});
+    expect(loadConfig({ RETRAIN_INPUT: '{"budget":3}' }).retrain.input).toEqual({ budget: 3 });
+    expect(() => loadConfig({ RETRAIN_INPUT: '[1]' })).toThrow(/RETRAIN_INPUT: must be one JSON/);
+    expect(() => loadConfig({ RETRAIN_INPUT: '{budget' })).toThrow(/RETRAIN_INPUT/);
+  });
+
   it('keeps the canary off by default and refuses a share outside 0..1', () => {
     expect(loadConfig({}).canary).toMatchObject({ mode: 'off', share: 0.1 });
     expect(() => loadConfig({ CANARY_SHARE: '1.5' })).toThrow(/CANARY_SHARE/);

@@ -89,6 +89,13 @@ const schema = z.object({
   LIVE_WINDOWS: text('1h,24h,7d,last100'),
   LIVE_UPDATE_SECONDS: positive(15),
   LIVE_STORE: z.preprocess(emptyAsUnset, z.enum(['postgres', 'memory']).default('postgres')),
+  LIVE_MAE_RETRAIN_RATIO: z.preprocess(emptyAsUnset, z.coerce.number().min(0).default(1.5)),
+  LIVE_MAE_RETRAIN_MIN_LABELS: z.preprocess(
+    emptyAsUnset,
+    z.coerce.number().int().min(1).default(20),
+  ),
+  LIVE_MAE_RETRAIN_WINDOW: optionalText,
+  RETRAIN_INPUT: optionalText,
   CANARY_MODE: z.preprocess(emptyAsUnset, z.enum(['off', 'canary', 'shadow']).default('off')),
   CANARY_SHARE: z.preprocess(emptyAsUnset, z.coerce.number().min(0).max(1).default(0.1)),
   CANARY_ANALYSIS_SECONDS: positive(60),
@@ -171,7 +178,17 @@ export interface Config {
   /** The worker process's Prometheus endpoint (the Temporal SDK's exporter) on METRICS_HOST; 0: off. */
   workerMetricsPort: number;
   /** Live quality: the windows of `icecream_live_mae` & co. and how often they are recomputed. */
-  live: { windows: LiveWindow[]; updateSeconds: number; store: 'postgres' | 'memory' };
+  live: {
+    windows: LiveWindow[];
+    updateSeconds: number;
+    store: 'postgres' | 'memory';
+    /**
+     * Retraining on live quality: the production model's live MAE over `window` (one of
+     * LIVE_WINDOWS' labels), from at least `minLabels` actuals, above `ratio` x its holdout MAE
+     * starts retraining once per episode; ratio 0 turns it off.
+     */
+    retrain: { ratio: number; minLabels: number; window: string };
+  };
   /** Canary and shadow releases of the `staging` model. */
   canary: {
     mode: 'off' | 'canary' | 'shadow';
@@ -187,6 +204,12 @@ export interface Config {
   /** The drift check of recent requests against the serving model's training history. */
   drift: { checkSeconds: number; windowPeriods: number; minRows: number; sustainedChecks: number };
   /** Where the CLI's client commands (`icecream simulate`) reach the API, and the key they send. */
+  /**
+   * Alarm-triggered retraining (drift, live MAE): the `trainingPipeline` input overrides every
+   * such run gets (RETRAIN_INPUT, a JSON object, e.g. `{"budget": 5}`; checked against the
+   * pipeline's input schema where the trigger is built). Default `{}`: the worker's defaults.
+   */
+  retrain: { input: Record<string, unknown> };
   client: { apiUrl: string; apiKey: string | undefined };
   auth: {
     /** AUTH_DISABLED=true: no credentials needed (local experiments only). */
@@ -318,6 +341,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError([
       `LIVE_WINDOWS: "${e.LIVE_WINDOWS}" must list durations (30m, 1h, 24h, 7d) or counts (last100), comma-separated`,
     ]);
+  let retrainInput: unknown = {};
+  try {
+    retrainInput = JSON.parse(e.RETRAIN_INPUT ?? '{}');
+  } catch {
+    retrainInput = undefined;
+  }
+  if (typeof retrainInput !== 'object' || retrainInput === null || Array.isArray(retrainInput))
+    throw new ConfigError([
+      `RETRAIN_INPUT: must be one JSON object of pipeline input fields, e.g. {"budget": 5}`,
+    ]);
+  // by default the first count window (monthly data: `last100`), else the longest duration
+  const retrainWindow =
+    e.LIVE_MAE_RETRAIN_WINDOW ??
+    (windows.find((w) => w.count !== undefined) ??
+      [...windows].sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0))[0])!.label;
+  if (!windows.some((w) => w.label === retrainWindow))
+    throw new ConfigError([
+      `LIVE_MAE_RETRAIN_WINDOW: "${retrainWindow}" must be one of LIVE_WINDOWS (${windows.map((w) => w.label).join(', ')})`,
+    ]);
   return {
     localDir,
     toolsDir: path.resolve(e.ICECREAM_TOOLS_DIR),
@@ -361,7 +403,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsPort: e.METRICS_PORT,
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
-    live: { windows, updateSeconds: e.LIVE_UPDATE_SECONDS, store: e.LIVE_STORE },
+    live: {
+      windows,
+      updateSeconds: e.LIVE_UPDATE_SECONDS,
+      store: e.LIVE_STORE,
+      retrain: {
+        ratio: e.LIVE_MAE_RETRAIN_RATIO,
+        minLabels: e.LIVE_MAE_RETRAIN_MIN_LABELS,
+        window: retrainWindow,
+      },
+    },
     canary: {
       mode: e.CANARY_MODE,
       share: e.CANARY_SHARE,
@@ -378,6 +429,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minRows: e.DRIFT_MIN_ROWS,
       sustainedChecks: e.DRIFT_SUSTAINED_CHECKS,
     },
+    retrain: { input: retrainInput as Record<string, unknown> },
     client: {
       apiUrl: (e.ICECREAM_API_URL ?? `http://127.0.0.1:${e.API_PORT}`).replace(/\/+$/, ''),
       apiKey: e.ICECREAM_API_KEY,

@@ -1,23 +1,26 @@
+// The monitoring dashboard on the real service: the real server (MLflow registry, PostgreSQL live
+// store, a real model) takes a simulated replay with feedback (src/simulate), and headless Chromium
+// renders /dashboard from its real /v1/monitoring and /metrics.
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import express from 'express';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, projectRoot } from '../src/config';
+import { projectRoot } from '../src/config';
 import { japanColumns, parseDataset } from '../src/data/dataset';
 import { createLogger } from '../src/logger';
-import { fitForecaster, type Series } from '../src/ml';
+import { fitForecaster, serializeForecaster, type Series } from '../src/ml';
 import { forecast } from '../src/ml/serving';
-import { createApp } from '../src/server/app';
+import { mlflowClientFromConfig } from '../src/mlflow/from-config';
+import { writeBundle } from '../src/model-store/bundle';
+import { publishBundle } from '../src/model-store/publish';
+import { aliases, moveAlias } from '../src/pipeline/registry';
 import { HttpError } from '../src/server/errors';
-import { createMetrics } from '../src/server/metrics';
-import { ModelHolder, toServingModel } from '../src/server/model-holder';
 import type { Gate } from '../src/server/routes/types';
+import { startServer, type RunningServer } from '../src/server/server';
+import { servingAdminFromConfig } from '../src/serving-admin';
 import { simulate, type SimulateSummary } from '../src/simulate/replay';
-import { liveFixture } from './helpers/live-fixture';
+import { startTestStack, type TestStack } from './helpers/stack';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
@@ -56,12 +59,13 @@ function head(s: Series, before: string): Series {
 }
 
 describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromium', () => {
-  let server: Server;
+  let stack: TestStack | undefined;
+  let server: RunningServer | undefined;
   let url: string;
   let context: BrowserContext;
   let userDataDir: string;
   let series: Series;
-  let feedbackCount: () => number;
+  let holdoutMae: number;
 
   beforeAll(async () => {
     if (!hasChromium)
@@ -69,7 +73,10 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
         `${CHROMIUM} is missing in CI: .ci/run installs it (apt-get install -y chromium)`,
       );
     // a real model: ridge on the Japan monthly data before the cut-off, the full history for lags
-    series = parseDataset(fs.readFileSync(loadConfig().dataPath, 'utf8'), japanColumns);
+    series = parseDataset(
+      fs.readFileSync(path.join(projectRoot, 'data', 'japan_icecream_tokyo_monthly.csv'), 'utf8'),
+      japanColumns,
+    );
     const train = head(series, CUTOFF);
     const forecaster = fitForecaster(train, {
       family: 'ridge',
@@ -90,90 +97,59 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
       })),
       { maxHorizon: 24 },
     );
-    const holdoutMae =
+    holdoutMae =
       holdoutPredictions.reduce(
         (s, p, j) => s + Math.abs(p.prediction - series.target[holdout[j]!.i]!),
         0,
       ) / holdout.length;
 
-    const digest = 'a'.repeat(64);
-    const model = toServingModel(
-      {
-        ref: {
-          name: 'ice-cream-sales',
-          version: '3',
-          source: 's',
-          digest,
-          runId: 'r',
-          aliases: [],
-        },
-        dir: '/nowhere',
-        digest,
-        forecaster,
-        history: series,
-      },
-      24,
-    );
-    const holder = new ModelHolder(
-      'production',
-      {
-        resolve: () =>
-          Promise.resolve({
-            name: 'ice-cream-sales',
-            version: '3',
-            source: 's',
-            digest,
-            runId: 'r',
-            aliases: ['production'],
-          }),
-        fetch: () => Promise.resolve(model),
-      },
-      createLogger('silent'),
-    );
-    await holder.refresh();
-
-    const fixture = liveFixture({
-      productionVersion: '3',
-      holdoutMae,
-      reference: { temperature: Array.from(train.temperature) },
-      audit: [
-        {
-          at: '2026-12-01T09:00:00.000Z',
-          by: 'pipeline',
-          action: 'promote',
-          alias: 'production',
-          from: null,
-          to: '2',
-          reason: 'first production model',
-        },
-        {
-          at: '2026-12-01T10:00:00.000Z',
-          by: 'admin@example.com',
-          action: 'promote',
-          alias: 'production',
-          from: '2',
-          to: '3',
-          reason: 'beats v2 on the holdout (<script>alert(1)</script>)',
-        },
-      ],
+    // published to the real registry: v1, then v2 promoted over it (both audited)
+    stack = await startTestStack(['mlflow', 'postgres'], {
+      LIVE_UPDATE_SECONDS: '1',
+      DRIFT_CHECK_SECONDS: '1',
+      DRIFT_MIN_ROWS: '12',
+      LIVE_MAE_RETRAIN_RATIO: '0',
+      MODEL_REFRESH_SECONDS: '3600',
+      METRICS_PORT: '0',
+      FORECAST_MAX_HORIZON: '24',
     });
-    feedbackCount = fixture.feedbackCount;
-    const app = express();
-    app.use(fixture.tap);
-    app.use(
-      createApp({
-        models: holder,
-        log: createLogger('silent'),
-        metrics: createMetrics({ defaultMetrics: false }),
-        gate: keyGate,
-        limits: { maxBatch: 100, maxBodyBytes: 64 * 1024 },
-        routes: fixture.routes,
-      }),
-    );
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const mlflow = mlflowClientFromConfig(stack.config);
+    const name = stack.config.mlflow.registeredModel;
+    const { experimentId } = await mlflow.ensureExperiment('dashboard');
+    const bundleDir = path.join(stack.dir, 'bundle');
+    const publish = async () => {
+      const run = await mlflow.createRun({ experimentId, runName: 'ridge' });
+      fs.rmSync(bundleDir, { recursive: true, force: true });
+      writeBundle(bundleDir, serializeForecaster(forecaster), series, { runId: run.info.run_id });
+      return (
+        await publishBundle(mlflow, {
+          registeredModel: name,
+          runId: run.info.run_id,
+          artifactUri: run.info.artifact_uri,
+          bundleDir,
+          tags: { holdout_mae: String(holdoutMae) },
+        })
+      ).version;
+    };
+    const v1 = await publish();
+    const v2 = await publish();
+    await moveAlias(mlflow, name, aliases.production, v1, {
+      action: 'promote',
+      by: 'pipeline',
+      reason: 'first production model',
     });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await moveAlias(mlflow, name, aliases.production, v2, {
+      action: 'promote',
+      by: 'admin@example.com',
+      reason: 'beats v1 on the holdout (<script>alert(1)</script>)',
+    });
+    server = await startServer(stack.config, createLogger('silent'), {
+      gate: () => keyGate,
+      admin: servingAdminFromConfig(stack.config),
+      metricsEndpoint: false,
+    });
+    expect(server.models.current?.version).toBe(v2);
+    url = server.url;
 
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-chromium-'));
     // Debian's chromium; playwright-core never downloads a browser
@@ -197,7 +173,8 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
 
   afterAll(async () => {
     await context?.close();
-    server?.close();
+    await server?.close();
+    await stack?.stop();
     if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -224,9 +201,27 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
     expect(summary.periods).toBe(24);
     expect(summary.from).toBe(CUTOFF);
     expect(summary.degradedPeriods).toBe(12);
-    expect(feedbackCount()).toBe(24);
+    expect(summary.feedback).toEqual({ accepted: 24, corrected: 0, duplicates: 0 });
     expect(summary.mae.afterDegrade!).toBeGreaterThan(summary.mae.beforeDegrade!);
-    expect(summary.service![0]!.n).toBe(24);
+
+    // the service's own live quality (PostgreSQL) has all 24 actuals, and drift has been checked
+    const served = server!.models.current!.version;
+    const liveOf = async () => {
+      const res = await fetch(`${url}/v1/monitoring`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      const mon = (await res.json()) as {
+        versions: { version: string; live: { n: number; mae: number | null }[] }[];
+        drift: { features: unknown[] };
+      };
+      const w = mon.versions.find((v) => v.version === served)?.live.find((x) => x.n > 0);
+      return { n: w?.n ?? 0, mae: w?.mae ?? null, drift: mon.drift.features.length };
+    };
+    await expect.poll(async () => (await liveOf()).n, { timeout: 20_000 }).toBe(24);
+    await expect.poll(async () => (await liveOf()).drift, { timeout: 20_000 }).toBeGreaterThan(0);
+    const serviceMae = (await liveOf()).mae!;
+    // the service's MAE is the client's, over the same 24 periods (the summary rounds to 0.01)
+    expect(serviceMae).toBeCloseTo(summary.mae.all!, 1);
 
     const seen = await refreshes();
     await expect.poll(refreshes, { timeout: 20_000 }).toBeGreaterThanOrEqual(seen + 2);
@@ -243,11 +238,14 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
         Number(await c.getAttribute('data-value')),
       ),
     );
-    expect(maePoints.at(-1)).toBeCloseTo(summary.service![0]!.mae!, 6);
+    expect(maePoints.at(-1)).toBeCloseTo(serviceMae, 6);
+    expect(await page.locator('#mae-note').textContent()).toContain(`v${served}: `);
+    expect(await page.locator('#mae-note').textContent()).toContain(' over 24 ');
     expect(await count('#chart-traffic rect.bar')).toBe(3); // set: production + canary; served: production
-    const drift = await page.locator('#chart-drift rect.bar').getAttribute('data-value');
+    const drift = await page.locator('#chart-drift rect.bar').first().getAttribute('data-value');
     expect(Number(drift)).toBeGreaterThan(0);
-    expect(await count('#drift-rows tr')).toBe(1);
+    expect(await count('#drift-rows tr')).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#drift-rows').textContent()).toContain('temperature');
     expect(await count('#audit-rows tr')).toBe(2);
     // audit text is inserted as text, never as markup
     expect(await page.locator('#audit-rows').textContent()).toContain('<script>alert(1)</script>');

@@ -94,11 +94,17 @@ export async function startOrJoinRetraining(
 
 /**
  * A `RetrainTrigger` on the configured Temporal: one short connection per call, so the caller
- * (the prediction service) holds no Temporal state between alarms.
+ * (the prediction service) holds no Temporal state between alarms. Every run gets RETRAIN_INPUT's
+ * fields (a request's own input wins).
+ * @throws PipelineInputError at once when RETRAIN_INPUT is not a valid pipeline input.
  */
 export function temporalRetrainTrigger(config: Config): RetrainTrigger {
+  const defaults = checkPipelineInput(config.retrain.input, 'RETRAIN_INPUT');
   return (req) =>
     withTemporalClient(config, (client) =>
-      startOrJoinRetraining(client, config.temporal.taskQueue, req),
+      startOrJoinRetraining(client, config.temporal.taskQueue, {
+        ...req,
+        input: { ...defaults, ...req.input },
+      }),
     );
 }

@@ -30,6 +30,8 @@ export interface CanaryControllerDeps {
   /** The analysis compares what both arms did over this window. */
   windowMs: number;
   policy?: Partial<CanaryPolicy>;
+  /** False in a process that does not decide (another API process leads); default: decides. */
+  decides?: () => boolean;
 }
 
 /**
@@ -41,6 +43,9 @@ export interface CanaryControllerDeps {
  * - promote: `production` moves to the candidate in MLflow (audited), and the production holder
  *   reloads at once;
  * - wait: nothing.
+ *
+ * Only the leading API process analyses (`decides`); the others pick its decisions up from the
+ * registry (the alias move, the rejection tag) on their next model refresh.
  */
 export class CanaryController {
   last: CanaryAnalysisResult | null = null;
@@ -74,7 +79,8 @@ export class CanaryController {
     const { traffic, stats, store, log } = this.deps;
     const candidate = traffic.candidate();
     const prod = this.deps.production.current;
-    if (!candidate || !prod) return null;
+    // one process decides; the others apply its decisions from the registry
+    if (!candidate || !prod || !(this.deps.decides?.() ?? true)) return null;
     const arm = traffic.current.mode === 'shadow' ? 'shadow' : 'canary';
     const from = now - this.deps.windowMs;
     const p = stats.summary(from, { arm: 'production', version: prod.version });

@@ -31,7 +31,7 @@ const model = toServingModel({
   history,
 });
 
-async function monitor(retrain?: RetrainTrigger) {
+async function monitor(retrain?: RetrainTrigger, decides?: () => boolean) {
   const holder = new ModelHolder(
     'production',
     {
@@ -56,6 +56,7 @@ async function monitor(retrain?: RetrainTrigger) {
     sustainedChecks: 3,
     thresholds: { minCurrent: 24 },
     retrain,
+    ...(decides ? { decides } : {}),
   });
   return { m, metrics };
 }
@@ -181,5 +182,26 @@ describe('DriftMonitor', () => {
     for (let i = 60; i < 70; i++) m.observe(full.dates[i]!, full.temperature[i]! + 20, 0);
     const snap = await m.check();
     expect(snap.features.every((f) => !f.drifted)).toBe(true);
+  });
+
+  it('leaves retraining to the deciding process, which opens the episode once it decides', async () => {
+    const calls: string[] = [];
+    let leads = false;
+    const { m } = await monitor(
+      ({ episodeKey }) => {
+        calls.push(episodeKey);
+        return Promise.resolve({ workflowId: `retrain-${episodeKey}`, runId: 'r', started: true });
+      },
+      () => leads,
+    );
+    replay(m, 12);
+    for (let k = 0; k < 4; k++) await m.check();
+    expect(m.current.features.find((f) => f.feature === 'temperature')?.drifted).toBe(true);
+    expect(calls).toEqual([]);
+    expect(m.openEpisode).toBeUndefined();
+    leads = true;
+    await m.check();
+    await m.check();
+    expect(calls).toEqual([m.openEpisode]);
   });
 });

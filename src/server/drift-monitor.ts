@@ -14,6 +14,8 @@ export interface DriftOptions {
   sustainedChecks?: number;
   thresholds?: Partial<DriftThresholds>;
   retrain?: RetrainTrigger | undefined;
+  /** False in a process that does not decide (another API process leads); default: decides. */
+  decides?: () => boolean;
 }
 
 /** What the monitor keeps of one recent production prediction. */
@@ -119,7 +121,8 @@ export class DriftMonitor {
       return this.snapshot;
     }
     this.streak++;
-    if (this.streak >= (this.options.sustainedChecks ?? 3) && !this.episode) {
+    const decides = this.options.decides?.() ?? true;
+    if (this.streak >= (this.options.sustainedChecks ?? 3) && !this.episode && decides) {
       const at = now.toISOString().replace(/[:.]/g, '-');
       this.episode = `drift-${model.name}-v${model.version}-${at}`
         .replace(/[^A-Za-z0-9._:-]/g, '_')

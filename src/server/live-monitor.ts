@@ -35,6 +35,8 @@ export class LiveMonitor {
     private readonly metrics: Metrics,
     private readonly windows: LiveWindow[],
     private readonly log: Logger,
+    /** Called after each update (the live-MAE alarm judges the new numbers). */
+    private readonly afterUpdate: () => Promise<unknown> = () => Promise.resolve(),
   ) {}
 
   /** The latest quality per version (empty list for a version without actuals). */
@@ -104,6 +106,7 @@ export class LiveMonitor {
     }
     this.snapshot = next;
     this.export();
+    await this.afterUpdate();
   }
 
   private export(): void {

@@ -100,6 +100,7 @@ async function start(
   prod: ServingModel,
   stage: ServingModel | undefined,
   mode: 'off' | 'canary' | 'shadow' = 'off',
+  decides?: () => boolean,
 ): Promise<Harness> {
   const production = { at: prod };
   const staging = { at: stage };
@@ -146,6 +147,7 @@ async function start(
     windows: [{ label: 'last100', count: 100 }],
     // latency is not what these tests compare: a shared test machine makes p99 noisy
     policy: { minRequests: 20, minLabels: 10, p99Ratio: 1000, p99MaxSeconds: 60 },
+    ...(decides ? { decides } : {}),
   });
   const app = createApp({
     models,
@@ -371,6 +373,21 @@ describe('canary and shadow', () => {
       production_version: '1',
       canary_version: null,
     });
+  });
+
+  it('leaves the decision to the leading process: a follower neither analyses nor acts', async () => {
+    let leads = false;
+    const h = await start(model('1'), model('2', 120), 'canary', () => leads);
+    for (let i = 60; i < 66; i++) {
+      await simulateMonth(h, i);
+      expect(await h.live.canary!.analyse()).toBeNull();
+    }
+    expect(h.actions.calls).toEqual([]);
+    expect(h.live.traffic.candidate()?.version).toBe('2');
+    // leadership moves here: the same evidence now rolls the canary back
+    leads = true;
+    expect((await h.live.canary!.analyse())?.decision).toBe('rollback');
+    expect(h.actions.calls.map((c) => c.kind)).toEqual(['reject']);
   });
 
   it('promotes a better canary and swaps production to it', async () => {

@@ -5,6 +5,7 @@ import { AuditTrail, type AdminActions } from './admin';
 import { CanaryController } from './canary-controller';
 import { DriftMonitor, type DriftOptions } from './drift-monitor';
 import { LiveHistory } from './live-history';
+import { LiveMaeAlarm, type LiveMaeAlarmOptions } from './live-mae-alarm';
 import { LiveMonitor } from './live-monitor';
 import { MemoryLiveStore, type FeedbackStore, type PredictionSink } from './live-store';
 import type { Metrics } from './metrics';
@@ -41,6 +42,10 @@ export interface Live {
   actions: AdminActions | undefined;
   driftMonitor: DriftMonitor;
   drift: () => DriftSnapshot;
+  /** Whether this process decides (canary actions, retraining on alarms). */
+  decides: () => boolean;
+  /** Retraining on live MAE; undefined when not configured. */
+  maeAlarm: LiveMaeAlarm | undefined;
   /** Starts the periodic jobs (live metrics, canary analysis). */
   start(): void;
   stop(): Promise<void>;
@@ -62,6 +67,13 @@ export interface LiveOptions {
   analysisWindowMs?: number;
   policy?: Partial<CanaryPolicy>;
   drift?: DriftOptions & { checkSeconds?: number };
+  /** Retraining when the production model's live MAE passes its limit (off when unset). */
+  liveMaeAlarm?: LiveMaeAlarmOptions;
+  /**
+   * Whether this process decides (canary actions, retraining on alarms); default: always. With
+   * several API processes exactly one leads (src/server/leader.ts).
+   */
+  decides?: () => boolean;
 }
 
 /** Wires the live-quality parts; nothing runs until start(). */
@@ -80,14 +92,22 @@ export function createLive(o: LiveOptions): Live {
     },
   );
   const stats = new RequestStats();
+  const decides = o.decides ?? (() => true);
+  let maeAlarm: LiveMaeAlarm | undefined;
   const monitor = new LiveMonitor(
     store,
     metrics,
     o.windows ?? [{ label: 'last100', count: 100 }],
     o.log,
+    () => maeAlarm?.check() ?? Promise.resolve(),
   );
+  if (o.liveMaeAlarm)
+    maeAlarm = new LiveMaeAlarm(o.production, (v) => monitor.quality(v), o.log, {
+      ...o.liveMaeAlarm,
+      decides,
+    });
   const audit = new AuditTrail(o.actions);
-  const driftMonitor = new DriftMonitor(o.production, metrics, o.log, o.drift);
+  const driftMonitor = new DriftMonitor(o.production, metrics, o.log, { ...o.drift, decides });
   let shareTimer: NodeJS.Timeout | undefined;
   const canary = o.staging
     ? new CanaryController({
@@ -100,6 +120,7 @@ export function createLive(o: LiveOptions): Live {
         audit,
         log: o.log,
         windowMs: o.analysisWindowMs ?? 3_600_000,
+        decides,
         ...(o.policy ? { policy: o.policy } : {}),
       })
     : undefined;
@@ -117,6 +138,8 @@ export function createLive(o: LiveOptions): Live {
     actions: o.actions,
     driftMonitor,
     drift: () => driftMonitor.current,
+    decides,
+    maeAlarm,
     start() {
       monitor.start(o.updateSeconds ?? 15);
       driftMonitor.start(o.drift?.checkSeconds ?? 60);

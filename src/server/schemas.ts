@@ -299,5 +299,9 @@ export const monitoringResponse = z
       p99_ms: z.number().meta({ description: '0 without requests in the last minute.' }),
       error_ratio: z.number(),
     }),
+    process: z.object({ pid: z.number(), decides: z.boolean() }).meta({
+      description:
+        'The API process that answered, and whether it is the one that decides (canary actions, retraining on alarms).',
+    }),
   })
   .meta({ id: 'Monitoring' });

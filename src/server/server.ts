@@ -11,6 +11,7 @@ import type { AdminActions } from './admin';
 import { createApp } from './app';
 import type { RetrainTrigger } from './drift-monitor';
 import { createPool } from '../db/pool';
+import { AdvisoryLockLeadership, fixedLeadership, type Leadership } from './leader';
 import { createLive, type Live } from './live';
 import { migrateWhenReachable, PostgresLiveStore } from './pg-live-store';
 import { createMetrics, type Metrics } from './metrics';
@@ -92,6 +93,8 @@ export interface RunningServer {
   models: ModelHolder;
   live: Live;
   metrics: Metrics;
+  /** Whether this process decides (canary actions, retraining on alarms). */
+  leadership: Leadership;
   url: string;
   /** Drains: readiness 503, no new connections, requests in flight finish (until the deadline). */
   close: () => Promise<void>;
@@ -106,8 +109,14 @@ export interface ServerOptions {
   onRegistry?: (registry: Registry) => void;
   /** Release control through the registry governance (promote, roll back, audit). */
   admin?: AdminActions;
-  /** Starts (or joins) retraining for a sustained drift episode. */
+  /** Starts (or joins) retraining for a sustained drift or live-MAE episode. */
   retrain?: RetrainTrigger;
+  /**
+   * Without PostgreSQL, whether this process decides (a cluster worker: the one the primary
+   * designated); default: it does. With PostgreSQL an advisory lock decides instead, across every
+   * process sharing the database.
+   */
+  leads?: () => boolean;
 }
 
 /**
@@ -142,6 +151,14 @@ export async function startServer(
         )
       : undefined;
   if (pgStore) metrics.predictionLog.buffered = () => pgStore.buffered;
+  let leadership: Leadership;
+  let firstTry: Promise<void> = Promise.resolve();
+  if (pgStore) {
+    const lock = new AdvisoryLockLeadership(pgStore.pool, config.mlflow.registeredModel, log);
+    firstTry = lock.tick();
+    lock.start(5);
+    leadership = lock;
+  } else leadership = fixedLeadership(options.leads ?? (() => true));
   const live = createLive({
     production: models,
     staging,
@@ -167,6 +184,8 @@ export async function startServer(
       thresholds: { minCurrent: config.drift.minRows },
       retrain: options.retrain,
     },
+    liveMaeAlarm: { ...config.live.retrain, retrain: options.retrain },
+    decides: () => leadership.isLeader(),
   });
   live.traffic.report();
   live.start();
@@ -181,10 +200,13 @@ export async function startServer(
           log.error({ err }, 'database not usable; predictions are buffered'),
         )
     : Promise.resolve();
-  // wait a little for the schema (and the live history), not for a database that is down; a
-  // referenced timer: nothing else keeps the process alive before it listens
+  // wait a little for the schema, the live history and the first try for leadership, not for a
+  // database that is down; a referenced timer: nothing else keeps the process alive before it listens
   let waited: NodeJS.Timeout | undefined;
-  await Promise.race([database, new Promise((resolve) => (waited = setTimeout(resolve, 5000)))]);
+  await Promise.race([
+    Promise.all([database, firstTry]),
+    new Promise((resolve) => (waited = setTimeout(resolve, 5000))),
+  ]);
   clearTimeout(waited);
   let draining = false;
   const gate = options.gate(metrics);
@@ -218,6 +240,7 @@ export async function startServer(
     models,
     live,
     metrics,
+    leadership,
     url,
     close: async () => {
       draining = true;
@@ -231,6 +254,7 @@ export async function startServer(
       await closed;
       clearTimeout(deadline);
       await gate.close?.();
+      await leadership.stop();
       // after the last request: write what is buffered, then close the pool
       await pgStore?.close();
     },

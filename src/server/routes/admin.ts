@@ -183,5 +183,6 @@ export async function monitoringView(live: Live) {
       p99_ms: minute.p99Seconds === null ? 0 : minute.p99Seconds * 1000,
       error_ratio: minute.requests ? minute.errors / minute.requests : 0,
     },
+    process: { pid: process.pid, decides: live.decides() },
   };
 }
