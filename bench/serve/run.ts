@@ -3,7 +3,9 @@
  * against a bare Express app, bare node:http (the ceiling) and `mlflow models serve` of the
  * pinned MLflow serving scikit-learn's ElasticNet fitted on the same features, side by side.
  * Each server is pinned to core 0, the load generator (autocannon) to core 1; medians of --runs.
+ * API_WORKERS=2 against 1 runs unpinned on both cores, loaded by wrk when installed.
  *   npx tsc -p bench/tsconfig.serve.json && node .bench/build-serve/bench/serve/run.js [--runs 3] [--seconds 10]
+ *     [--latency-only | --scale-only]
  * Prints a Markdown table (also written to .bench/serve.md).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -88,6 +90,53 @@ async function load(
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
+  };
+}
+
+/**
+ * wrk (C, one thread), for the API_WORKERS scaling: on two cores the load generator shares them
+ * with the workers, and wrk takes a fraction of the CPU autocannon (Node) needs for the same load.
+ * Undefined when `wrk` is not installed (Debian package `wrk`).
+ */
+async function wrkLoad(url: string, body: string, connections = 64): Promise<Load | undefined> {
+  const script = path.join(out, 'wrk-post.lua');
+  fs.writeFileSync(
+    script,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = ${JSON.stringify(body)}`,
+      'wrk.headers["content-type"] = "application/json"',
+      `wrk.headers["authorization"] = "Bearer ${apiKey}"`,
+      '',
+    ].join('\n'),
+  );
+  let stdout: string;
+  try {
+    ({ stdout } = await run('wrk', [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      script,
+      url,
+    ]));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const ms = (m: RegExpMatchArray | null) => {
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]),
+    p50: ms(stdout.match(/50%\s+([\d.]+)(us|ms|s)/)),
+    p99: ms(stdout.match(/99%\s+([\d.]+)(us|ms|s)/)),
+    errors:
+      Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0) +
+      Number(/Socket errors:.*?(\d+)/.exec(stdout)?.[1] ?? 0),
   };
 }
 
@@ -258,7 +307,9 @@ async function measure(
   results: Record<string, Load[]>,
   sk: { dir: string; row: string },
 ): Promise<void> {
-  for (let r = 0; r < (process.argv.includes('--latency-only') ? 0 : runs); r++) {
+  const latencyOnly = process.argv.includes('--latency-only');
+  const scaleOnly = process.argv.includes('--scale-only');
+  for (let r = 0; r < (latencyOnly || scaleOnly ? 0 : runs); r++) {
     for (const variant of ['http', 'express', 'api', 'api --no-log'] as const) {
       const port = await freePort();
       const [name, ...flags] = variant.split(' ');
@@ -287,7 +338,7 @@ async function measure(
   const batchFile = path.join(out, 'serve-batch.json');
   fs.writeFileSync(oneFile, oneRow);
   fs.writeFileSync(batchFile, JSON.stringify({ rows }));
-  for (const variant of ['express', 'api', 'api --no-log'] as const) {
+  for (const variant of scaleOnly ? [] : (['express', 'api', 'api --no-log'] as const)) {
     const port = await freePort();
     const [name, ...flags] = variant.split(' ');
     const child = await startNode(name!, port, flags);
@@ -306,22 +357,35 @@ async function measure(
     `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms, ours with the logs off ${ms(median(fixed['api --no-log'].map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}`,
     `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
   ].join('\n');
-  if (process.argv.includes('--latency-only')) {
+  if (latencyOnly) {
     process.stdout.write(`${latency}\n`);
     return;
   }
 
-  // API_WORKERS 1 vs 2, unpinned (both cores; the load generator shares them)
+  // API_WORKERS 1 vs 2, unpinned (both cores; the load generator shares them): wrk when
+  // installed (it leaves the workers most of the CPU), else autocannon
   const scale: Record<string, Load[]> = { 1: [], 2: [] };
+  let generator = 'wrk';
   for (let r = 0; r < runs; r++) {
     for (const n of [1, 2]) {
       const p = await freePort();
       const child = await startNode('api', p, ['--workers', String(n)], false);
       const u = `http://127.0.0.1:${p}/v1/predict`;
       await load(u, oneRow, { seconds: 2, pin: false });
-      scale[n]!.push(await load(u, oneRow, { pin: false, connections: 64 }));
+      let measured = generator === 'wrk' ? await wrkLoad(u, oneRow) : undefined;
+      if (!measured) {
+        generator = 'autocannon';
+        measured = await load(u, oneRow, { pin: false, connections: 64 });
+      }
+      scale[n]!.push(measured);
       await stop(child);
     }
+  }
+
+  const scaling = `- API_WORKERS=2 vs 1, both cores shared with the load generator (${generator}, 64 connections): ${Math.round(median(scale[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale[1]!.map((x) => x.rps)))} req/s = **${(median(scale[2]!.map((x) => x.rps)) / median(scale[1]!.map((x) => x.rps))).toFixed(2)}x** (target >= 1.8x)`;
+  if (scaleOnly) {
+    process.stdout.write(`${scaling}\n`);
+    return;
   }
 
   const row = (name: string, xs: Load[], ref?: number) =>
@@ -354,7 +418,7 @@ async function measure(
     '',
     `- ours / bare Express: **${(api1 / expressRps).toFixed(2)}** (target >= 0.70); ours / mlflow models serve: **${(api1 / mlflowRps).toFixed(1)}x** (target >= 8x)`,
     `- logging on / off: **${(api1 / median(results['api --no-log']!.map((x) => x.rps))).toFixed(2)}** (target >= 0.85)`,
-    `- API_WORKERS=2 vs 1, both cores shared with the load generator: ${Math.round(median(scale[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale[1]!.map((x) => x.rps)))} req/s = **${(median(scale[2]!.map((x) => x.rps)) / median(scale[1]!.map((x) => x.rps))).toFixed(2)}x**`,
+    scaling,
     '',
     latency,
   ].join('\n');
