@@ -86,6 +86,8 @@ async function main(): Promise<void> {
         MLFLOW_TRACKING_URI: config.mlflow.trackingUri,
         ICECREAM_LOCAL_DIR: path.join(dir, name),
         LOG_LEVEL: 'warn',
+        // several workers on this host: no Prometheus endpoint (they would all want 9465)
+        WORKER_METRICS_PORT: '0',
       },
       stdio: 'ignore',
     });
@@ -109,7 +111,25 @@ async function main(): Promise<void> {
     let trainStart = 0;
     let trainEnd = 0;
     let evalEnd = 0;
+    /** trial chunks started per worker identity */
+    const byWorker: Record<string, number> = {};
+    /** seconds from start to completion, summed per activity type */
+    const activitySeconds: Record<string, number> = {};
+    const startedAt = new Map<number, number>();
     for (const e of events) {
+      if (e.activityTaskStartedEventAttributes)
+        startedAt.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), at(e));
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done) {
+        const name = scheduled.get(Number(done.scheduledEventId)) ?? '?';
+        const from = startedAt.get(Number(done.scheduledEventId)) ?? at(e);
+        activitySeconds[name] = (activitySeconds[name] ?? 0) + (at(e) - from) / 1000;
+      }
+      const started = e.activityTaskStartedEventAttributes;
+      if (started && scheduled.get(Number(started.scheduledEventId)) === 'runTrials') {
+        const who = started.identity ?? '?';
+        byWorker[who] = (byWorker[who] ?? 0) + 1;
+      }
       const s = e.activityTaskScheduledEventAttributes;
       if (s) {
         const name = s.activityType?.name ?? '';
@@ -123,7 +143,12 @@ async function main(): Promise<void> {
         if (name === 'evaluateModel') evalEnd = at(e);
       }
     }
-    return { train: trainEnd - trainStart, trainEvaluate: evalEnd - trainStart };
+    return {
+      train: trainEnd - trainStart,
+      trainEvaluate: evalEnd - trainStart,
+      byWorker,
+      activitySeconds,
+    };
   };
   const results: Record<string, unknown> = {};
   try {
@@ -165,7 +190,9 @@ async function main(): Promise<void> {
         sha: run.run.data.tags.find((x) => x.key === 'icecream.step.train.sha256')?.value,
       };
       for (const p of procs) await stop(p);
-      log(`search on ${workers} training worker(s): ${seconds(steps.train)} s`);
+      log(
+        `search on ${workers} training worker(s): ${seconds(steps.train)} s; trial chunks per worker ${JSON.stringify(steps.byWorker)}; activity seconds ${JSON.stringify(steps.activitySeconds, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
+      );
     }
     pipeline.worker.shutdown();
     await running;

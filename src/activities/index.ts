@@ -252,7 +252,7 @@ export function createActivities(deps: ActivityDeps) {
       split: SplitResult;
       input: TrainingPipelineInput;
       plan: ContentRef | null;
-      /** the chunks' trials, in the order of the plan's chunks */
+      /** the chunks' trials, in any order */
       trials: { chunk: TrialChunk; trials: ContentRef }[];
     }): Promise<TrainResult> {
       return classify('train', async () => {
@@ -261,7 +261,9 @@ export function createActivities(deps: ActivityDeps) {
           ? (JSON.parse(await store.getText(req.plan)) as ExperimentPlan)
           : null;
         const byFamily: Trial[][] = (plan?.families ?? []).map(() => []);
-        for (const part of req.trials) {
+        // each family's trials in candidate order, whatever order the chunks ran in
+        const parts = [...req.trials].sort((a, b) => a.chunk.from - b.chunk.from);
+        for (const part of parts) {
           const i = plan?.families.findIndex((f) => f.family === part.chunk.family) ?? -1;
           byFamily[i]?.push(...(JSON.parse(await store.getText(part.trials)) as Trial[]));
         }
