@@ -6,7 +6,8 @@
  *    the workflow's train + evaluate time against the same steps in-process;
  * 3. the model search (the `train` step, from the workflow history) with one training worker
  *    process against two, each `--concurrency 1`, same budget and seed: the speed-up, and
- *    whether the chosen model is byte-identical.
+ *    whether the chosen model is byte-identical; next to it, the ceiling: the same trial chunks
+ *    in one plain process against two side by side (no Temporal, no MLflow).
  *
  *   npm run build && npx tsc -p bench/tsconfig.pipeline.json && node .bench/build-pipeline/bench/pipeline.js
  */
@@ -36,7 +37,7 @@ const { loadConfig } = load<typeof M_config>('config.js');
 const { japanColumns, loadDataset } = load<typeof M_data_dataset>('data/dataset.js');
 const { createLogger } = load<typeof M_logger>('logger.js');
 const { runTrainingPipeline } = load<typeof M_pipeline_start>('pipeline/start.js');
-const { evaluateSeries, splitSeries, trainSeries } =
+const { evaluateSeries, planTraining, splitSeries, trainSeries, trainTrials } =
   load<typeof M_pipeline_steps>('pipeline/steps.js');
 const { freePort } = load<typeof M_stack_processes>('stack/processes.js');
 const { stackDown, stackUp } = load<typeof M_stack_stack>('stack/stack.js');
@@ -45,6 +46,43 @@ const { createPipelineWorker, installTemporalLogging } =
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+/**
+ * Child mode (`--chunks K N`): the search's trial chunks K, K+N, K+2N... (costliest first) in
+ * this plain process, no Temporal, no MLflow; prints the milliseconds. Two of them side by side
+ * against one running all chunks give the speed-up this machine allows two processes at all.
+ */
+async function chunksChild(k: number, n: number): Promise<void> {
+  const config = loadConfig();
+  const series = await loadDataset(config.dataPath, japanColumns);
+  const split = splitSeries(series);
+  const planned = planTraining(series, split, { seed: 42 })!;
+  const t = Date.now();
+  planned.chunks.forEach((chunk, i) => {
+    if (i % n === k) trainTrials(series, split, planned.plan, chunk);
+  });
+  process.stdout.write(`${Date.now() - t}\n`);
+}
+
+/** Wall milliseconds of `n` chunk processes side by side (see chunksChild). */
+async function plainProcesses(n: number): Promise<number> {
+  const t = Date.now();
+  await Promise.all(
+    Array.from(
+      { length: n },
+      (_, k) =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [__filename, '--chunks', String(k), String(n)], {
+            stdio: 'ignore',
+          });
+          child.once('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`chunk process exited with ${code}`)),
+          );
+        }),
+    ),
+  );
+  return Date.now() - t;
+}
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'icecream-bench-'));
@@ -74,6 +112,13 @@ async function main(): Promise<void> {
   const inProcessMs = Date.now() - t;
   const inProcessSha = createHash('sha256').update(trained.forecasterText).digest('hex');
   log(`in-process: ${seconds(inProcessMs)} s (train ${seconds(trainMs)} s), ${trained.family}`);
+
+  // 1b. the ceiling: the same trial chunks in plain processes, one against two side by side
+  const plainOne = await plainProcesses(1);
+  const plainTwo = await plainProcesses(2);
+  log(
+    `plain processes, no Temporal: all chunks ${seconds(plainOne)} s in one, ${seconds(plainTwo)} s in two = ${(plainOne / plainTwo).toFixed(2)}x`,
+  );
 
   await stackUp(config, () => undefined, ['temporal', 'mlflow']);
   const children: ChildProcess[] = [];
@@ -214,6 +259,7 @@ async function main(): Promise<void> {
         oneWorkerSeconds: search[1]!.trainMs / 1000,
         twoWorkersSeconds: search[2]!.trainMs / 1000,
         speedup: search[1]!.trainMs / search[2]!.trainMs,
+        plainProcessesSpeedup: plainOne / plainTwo,
         sameModelBytes: search[1]!.sha === search[2]!.sha && search[1]!.sha === inProcessSha,
       },
     });
@@ -226,7 +272,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv[2] === '--chunks'
+  ? chunksChild(Number(process.argv[3]), Number(process.argv[4]))
+  : main()
+).catch((err: unknown) => {
   log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });
