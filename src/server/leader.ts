@@ -88,7 +88,9 @@ export class AdvisoryLockLeadership implements Leadership {
   }
 
   private release(): void {
-    if (this.held) this.log.warn({ lock: this.name }, 'this process no longer leads');
+    // losing the lock is news; giving it up on a clean stop is not
+    if (this.held && !this.stopped)
+      this.log.warn({ lock: this.name }, 'this process no longer leads');
     this.held = false;
     const client = this.client;
     this.client = undefined;
