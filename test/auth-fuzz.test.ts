@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import { FileKeyStore, RateLimiter, createAuth } from '../src/server/auth';
-import { createJwtVerifier } from '../src/server/auth/jwt';
-import { listenApi } from './helpers/api';
+import { FileKeyStore } from '../src/server/auth';
+import { keysAndJwtGate, listenApi } from './helpers/api';
 import { startTestIssuer, type TestIssuer } from './helpers/jwks';
 import { random } from './helpers/random';
 
@@ -31,19 +30,7 @@ beforeAll(async () => {
   await keys.revoke('gone');
   issuer = await startTestIssuer();
   validToken = await issuer.sign();
-  const api = await listenApi(
-    createAuth({
-      keys,
-      jwt: createJwtVerifier({
-        jwksUrl: issuer.jwksUrl,
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        algorithms: ['RS256', 'ES256'],
-      }),
-      rateLimiter: new RateLimiter(1_000_000, 1_000_000),
-    }),
-    createLogger('silent'),
-  );
+  const api = await listenApi(keysAndJwtGate(keys, issuer), createLogger('silent'));
   closeApi = api.close;
   port = Number(new URL(api.url).port);
 });

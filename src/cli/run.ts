@@ -34,14 +34,18 @@ function summary(r: TrainingPipelineResult): string {
   ].join('\n');
 }
 
-function trainingInput(o: {
+/** The flags of `icecream train`. */
+interface TrainFlags {
   family?: string;
   holdout?: number;
   seed?: number;
   budget?: number;
   reason?: string;
   force?: boolean;
-}): TrainingPipelineInput {
+  json?: boolean;
+}
+
+function trainingInput(o: TrainFlags): TrainingPipelineInput {
   return {
     ...(o.family ? { family: o.family as ModelFamily } : {}),
     ...(o.holdout !== undefined ? { holdout: o.holdout } : {}),
@@ -191,30 +195,20 @@ export function registerRun(program: Command): void {
     .option('--reason <text>', 'why this run was started (recorded on the MLflow run)')
     .option('--force', 'train even if the same data, config and code already trained')
     .option('--json', 'print the result as JSON')
-    .action(
-      async (o: {
-        family?: string;
-        holdout?: number;
-        seed?: number;
-        budget?: number;
-        reason?: string;
-        force?: boolean;
-        json?: boolean;
-      }) => {
-        const config = loadConfig();
-        const { workflowId, result, reused } = await runTrainingPipeline(
-          config,
-          trainingInput(o),
-          o.json ? undefined : pipelineProgressPrinter(),
-        );
-        if (reused && !o.json) say(reusedNote(workflowId));
-        process.stdout.write(
-          o.json
-            ? `${JSON.stringify({ workflowId, reused, ...result }, null, 2)}\n`
-            : `${summary(result)}\n`,
-        );
-      },
-    );
+    .action(async (o: TrainFlags) => {
+      const config = loadConfig();
+      const { workflowId, result, reused } = await runTrainingPipeline(
+        config,
+        trainingInput(o),
+        o.json ? undefined : pipelineProgressPrinter(),
+      );
+      if (reused && !o.json) say(reusedNote(workflowId));
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify({ workflowId, reused, ...result }, null, 2)}\n`
+          : `${summary(result)}\n`,
+      );
+    });
 
   program
     .command('start')

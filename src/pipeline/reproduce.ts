@@ -252,35 +252,29 @@ export async function reproduceRun(
       ),
     ];
     const fileName = path.basename(config.dataPath) || 'data.csv';
+    const fetchData = async (md5: string): Promise<string> => {
+      const got = await fetchByMd5(
+        deps.dvcBin,
+        md5,
+        await remotes(),
+        path.join(work, 'data'),
+        fileName,
+        deps.env,
+      );
+      remote = got.remote;
+      return got.path;
+    };
     if (options.dataDvcFile) {
       const ref = readDvcFile(options.dataDvcFile);
       usedMd5 = ref.md5;
       if (fs.existsSync(ref.path)) {
         dataFile = (await verifyDataset(ref.path, options.dataDvcFile)).path;
       } else {
-        const got = await fetchByMd5(
-          deps.dvcBin,
-          ref.md5,
-          await remotes(),
-          path.join(work, 'data'),
-          fileName,
-          deps.env,
-        );
-        dataFile = got.path;
-        remote = got.remote;
+        dataFile = await fetchData(ref.md5);
       }
     } else {
       try {
-        const got = await fetchByMd5(
-          deps.dvcBin,
-          recordedMd5,
-          await remotes(),
-          path.join(work, 'data'),
-          fileName,
-          deps.env,
-        );
-        dataFile = got.path;
-        remote = got.remote;
+        dataFile = await fetchData(recordedMd5);
       } catch (err) {
         if (err instanceof DataNotInRemoteError)
           throw new ReproduceError(err.message, { cause: err });

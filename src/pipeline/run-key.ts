@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ColumnMap } from '../data/dataset';
 import { availableFamilies } from '../ml';
+import { canonicalJson } from './run-references';
 import { defaultPromotionPolicy, defaultTraining } from './steps';
 import type { TrainingPipelineInput } from './types';
 
@@ -14,17 +15,6 @@ export interface InputDefaults {
   dataPath: string;
   dvcFile: string;
   columns: ColumnMap;
-}
-
-/** JSON with object keys sorted, so equal values give equal text. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
-        )
-      : v,
-  );
 }
 
 /**
@@ -71,6 +61,6 @@ export function pipelineWorkflowId(
   resolved: Record<string, unknown>,
   codeVersion: string,
 ): string {
-  const key = createHash('sha256').update(stableJson({ resolved, codeVersion })).digest('hex');
+  const key = createHash('sha256').update(canonicalJson({ resolved, codeVersion })).digest('hex');
   return `training-${dataMd5.slice(0, 12)}-${key.slice(0, 16)}`;
 }

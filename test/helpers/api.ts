@@ -5,9 +5,12 @@ import { fitForecaster } from '../../src/ml';
 import type { Series } from '../../src/ml';
 import { syntheticSeries } from '../../src/ml/testing';
 import { createApp } from '../../src/server/app';
+import { RateLimiter, createAuth, type FileKeyStore } from '../../src/server/auth';
+import { createJwtVerifier } from '../../src/server/auth/jwt';
 import { createMetrics, type Metrics } from '../../src/server/metrics';
 import { ModelHolder, toServingModel } from '../../src/server/model-holder';
 import type { Gate } from '../../src/server/routes/types';
+import type { TestIssuer } from './jwks';
 
 /**
  * The prediction API as the server builds it (the real app, routes, error handler and metrics)
@@ -71,4 +74,23 @@ export async function listenApi(
       await theGate.close?.();
     },
   };
+}
+
+/**
+ * The service's gate for the load and fuzz tests: API keys from `keys`, JWTs from the test
+ * issuer (RS256 and ES256), a rate limit no test reaches, failures counted in the metrics.
+ */
+export function keysAndJwtGate(keys: FileKeyStore, issuer: TestIssuer): (metrics: Metrics) => Gate {
+  return (metrics) =>
+    createAuth({
+      keys,
+      jwt: createJwtVerifier({
+        jwksUrl: issuer.jwksUrl,
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: ['RS256', 'ES256'],
+      }),
+      rateLimiter: new RateLimiter(1_000_000, 1_000_000),
+      onFailure: (reason) => metrics.authFailures.inc({ reason }),
+    });
 }
