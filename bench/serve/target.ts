@@ -19,6 +19,7 @@ import { repoRoot as projectRoot } from './root';
 import { readSeries } from '../../src/data/series-file';
 import { parseForecaster } from '../../src/ml/serving';
 import { createApp } from '../../src/server/app';
+import { createHttpServer } from '../../src/server/http-server';
 import { migrate } from '../../src/db/migrations';
 import { createPool } from '../../src/db/pool';
 import { createLive } from '../../src/server/live';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     gate: benchGate(metrics),
     limits: { maxBatch: 1000, maxBodyBytes: 256 * 1024 },
   });
-  listen(http.createServer(app));
+  listen(createHttpServer(app));
 }
 
 void main();

@@ -9,6 +9,7 @@ import { modelStoreFromConfig } from '../model-store/from-config';
 import { ModelStoreError, type ModelStore } from '../model-store/store';
 import type { AdminActions } from './admin';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import type { RetrainTrigger } from './drift-monitor';
 import { createPool } from '../db/pool';
 import { AdvisoryLockLeadership, fixedLeadership, type Leadership } from './leader';
@@ -220,8 +221,9 @@ export async function startServer(
     draining: () => draining,
   });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.api.port, config.api.host, () => resolve(s));
+    const s = createHttpServer(app);
     s.once('error', reject);
+    s.listen(config.api.port, config.api.host, () => resolve(s));
   });
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeouts
   const metricsServer =
