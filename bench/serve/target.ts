@@ -14,8 +14,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import pino from 'pino';
 import { repoRoot as projectRoot } from './root';
+import { createLogger } from '../../src/logger';
 import { readSeries } from '../../src/data/series-file';
 import { parseForecaster } from '../../src/ml/serving';
 import { createApp } from '../../src/server/app';
@@ -77,13 +77,11 @@ async function main(): Promise<void> {
     aliases: ['production'],
   };
   const model = toServingModel({ ref, dir: '', digest: ref.digest, forecaster, history });
-  const log = pino(
-    { level: flags.includes('--no-log') ? 'silent' : 'info', name: 'api' },
-    pino.destination({
-      dest: path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`),
-      sync: false,
-    }),
-  );
+  // the service's request log (buffered, as src/server/main.ts makes it), to a file
+  const log = createLogger(flags.includes('--no-log') ? 'silent' : 'info', 'api', {
+    buffered: true,
+    dest: path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`),
+  });
   const models = new ModelHolder(
     'production',
     { resolve: () => Promise.resolve(ref), fetch: () => Promise.resolve(model) },

@@ -31,9 +31,10 @@ export interface PredictionRecord {
 }
 
 /**
- * Writes a batch in one statement (`INSERT ... SELECT FROM unnest(arrays)`: one round trip and
- * one plan whatever the batch size). Idempotent on `id`, so a batch retried after a lost
- * acknowledgement does not duplicate rows.
+ * Writes a batch in one statement whose only parameter is the rows as one JSON array
+ * (`json_to_recordset`): one round trip and one plan whatever the batch size, and on the
+ * event loop a single native `JSON.stringify`; PostgreSQL does the per-row work. Idempotent on
+ * `id`, so a batch retried after a lost acknowledgement does not duplicate rows.
  * @returns the number of rows inserted (less than rows.length when some ids were already there).
  */
 export async function insertPredictions(
@@ -41,31 +42,17 @@ export async function insertPredictions(
   rows: readonly PredictionRecord[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const col = <T>(f: (r: PredictionRecord) => T): T[] => rows.map(f);
   const result = await db.query(
     `INSERT INTO predictions (id, time, client, route, model_name, model_version, model_digest,
                               arm, date, horizon, inputs, prediction, lower, upper, shadow_of)
-     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                          $6::text[], $7::text[], $8::text[], $9::date[], $10::int[],
-                          $11::jsonb[], $12::float8[], $13::float8[], $14::float8[], $15::uuid[])
+     SELECT id, time, client, route, "modelName", "modelVersion", "modelDigest",
+            arm, date, horizon, inputs, prediction, lower, upper, "shadowOf"
+       FROM json_to_recordset($1::json) AS r(
+              id uuid, time timestamptz, client text, route text, "modelName" text,
+              "modelVersion" text, "modelDigest" text, arm text, date date, horizon int,
+              inputs jsonb, prediction float8, lower float8, upper float8, "shadowOf" uuid)
      ON CONFLICT (id) DO NOTHING`,
-    [
-      col((r) => r.id),
-      col((r) => r.time.toISOString()),
-      col((r) => r.client),
-      col((r) => r.route),
-      col((r) => r.modelName),
-      col((r) => r.modelVersion),
-      col((r) => r.modelDigest),
-      col((r) => r.arm),
-      col((r) => r.date),
-      col((r) => r.horizon),
-      col((r) => JSON.stringify(r.inputs)),
-      col((r) => r.prediction),
-      col((r) => r.lower),
-      col((r) => r.upper),
-      col((r) => r.shadowOf ?? null),
-    ],
+    [JSON.stringify(rows)],
   );
   return result.rowCount ?? 0;
 }
