@@ -1,8 +1,10 @@
 /**
  * One server of the serving benchmark, started by bench/serve/run.ts under `taskset`:
- *   node target.js http|express|api PORT [--no-log] [--workers N]
+ *   node target.js http|express|api PORT [--no-log] [--same-server] [--workers N]
  * - http: bare node:http, answers a constant (the ceiling);
  * - express: a bare Express app with express.json(), answering a constant (the framework's cost);
+ *   `--same-server`: the same app served as ours is (src/server/http-server.ts), so that the
+ *   ratio to it is our own per-request work alone;
  * - api: our createApp with authentication (an API key), metrics, request logging and the
  *   prediction log to PostgreSQL (DATABASE_URL) on, the default pipeline's model (build/ from
  *   `dvc repro`), wired as the service wires it;
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     app.post('/v1/predict', (_req, res) => {
       res.json(JSON.parse(constant));
     });
-    listen(http.createServer(app));
+    listen(flags.includes('--same-server') ? createHttpServer(app) : http.createServer(app));
     return;
   }
   const forecaster = parseForecaster(
