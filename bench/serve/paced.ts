@@ -3,7 +3,7 @@
  * latency at a fixed rate (autocannon's rate limit sends each second's budget in bursts) and
  * sub-millisecond latencies (it reports whole milliseconds).
  *   node paced.js URL BODY_FILE RATE SECONDS KEY     RATE 0 = one request at a time
- * Prints {sent, errors, p50_ms, p99_ms} as JSON, the first second left out as warm-up.
+ * Prints {sent, errors, errorKinds, p50_ms, p99_ms} as JSON, the first second left out as warm-up.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +17,12 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const target = new URL(url);
 const latencies: number[] = [];
 let errors = 0;
+/** what went wrong, by status or error code */
+const errorKinds: Record<string, number> = {};
+function failed(kind: string): void {
+  errors++;
+  errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+}
 let sent = 0;
 
 function send(): Promise<void> {
@@ -39,14 +45,14 @@ function send(): Promise<void> {
       (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode !== 200) errors++;
+          if (res.statusCode !== 200) failed(`HTTP ${res.statusCode}`);
           latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
           resolve();
         });
       },
     );
-    req.on('error', () => {
-      errors++;
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      failed(err.code ?? err.message);
       resolve();
     });
     req.end(body);
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
   const q = (p: number) =>
     measured[Math.min(measured.length - 1, Math.floor(p * measured.length))] ?? NaN;
   process.stdout.write(
-    `${JSON.stringify({ sent, errors, p50_ms: q(0.5), p99_ms: q(0.99), rate_per_s: measured.length / (seconds - 1) })}\n`,
+    `${JSON.stringify({ sent, errors, errorKinds, p50_ms: q(0.5), p99_ms: q(0.99), rate_per_s: measured.length / (seconds - 1) })}\n`,
   );
   agent.destroy();
 }

@@ -182,6 +182,7 @@ interface Paced {
   p99_ms: number;
   rate_per_s: number;
   errors: number;
+  errorKinds: Record<string, number>;
 }
 
 /** The paced generator on core 1: RATE requests/s (0: one at a time) for SECONDS. */
@@ -207,6 +208,13 @@ const fixed: Record<'express' | 'express --same-server' | 'api' | 'api --no-log'
   'api --no-log': [],
 };
 const batch: Paced[] = [];
+/** ` (ECONNRESET 1, HTTP 500 2)`: the kinds of the runs' errors, if any. */
+function errorKinds(xs: Paced[]): string {
+  const all: Record<string, number> = {};
+  for (const x of xs) for (const [k, n] of Object.entries(x.errorKinds)) all[k] = (all[k] ?? 0) + n;
+  const text = Object.entries(all).map(([k, n]) => `${k} ${n}`);
+  return text.length ? ` (${text.join(', ')})` : '';
+}
 
 async function waitHttp(url: string, seconds = 120): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
@@ -416,7 +424,7 @@ async function measure(
     : [
         `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
         '',
-        `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms, bare Express served as ours is ${ms(median(fixed['express --same-server'].map((x) => x.p99_ms)))} ms, ours with the logs off ${ms(median(fixed['api --no-log'].map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}`,
+        `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms, bare Express served as ours is ${ms(median(fixed['express --same-server'].map((x) => x.p99_ms)))} ms, ours with the logs off ${ms(median(fixed['api --no-log'].map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
         `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
       ].join('\n');
   if (latencyOnly) {

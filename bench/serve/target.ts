@@ -36,6 +36,9 @@ const workers = Number(flags[flags.indexOf('--workers') + 1] ?? 1) || 1;
 const constant = JSON.stringify({ prediction: 1234.56, model_version: '1' });
 
 function listen(server: http.Server): void {
+  // as the service sets it (src/server/server.ts): no idle keep-alive socket closes under a
+  // generator that is about to reuse it, for every server alike
+  server.keepAliveTimeout = 65_000;
   server.listen(port, '127.0.0.1', () => process.send?.('listening'));
 }
 
