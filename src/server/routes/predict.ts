@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ForecastInputError, forecast, type FeatureRow, type Prediction } from '../../ml/serving';
 import { HttpError } from '../errors';
@@ -6,6 +5,7 @@ import type { Metrics } from '../metrics';
 import type { Live } from '../live';
 import type { Arm } from '../live-store';
 import type { ServingModel } from '../model-holder';
+import { predictionId } from '../prediction-id';
 import { invocationRows } from '../scoring';
 import {
   invocationsRequest,
@@ -101,7 +101,7 @@ function log(
   ctx: { client: string; route: string; arm: Arm; model: ServingModel; shadowOf?: string[] },
   rows: FeatureRow[],
   predictions: Prediction[],
-  ids: string[] = predictions.map(() => randomUUID()),
+  ids: string[] = predictions.map(() => predictionId()),
 ): string[] {
   const { live } = deps;
   const time = new Date();
