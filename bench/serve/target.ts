@@ -43,6 +43,8 @@ function listen(server: http.Server): void {
 }
 
 async function main(): Promise<void> {
+  // a stop runs the exit handlers (the request log's file is removed)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));
   if (flags.includes('--workers') && workers > 1 && cluster.isPrimary) {
     for (let i = 0; i < workers; i++) cluster.fork();
     let up = 0;
@@ -82,11 +84,13 @@ async function main(): Promise<void> {
     aliases: ['production'],
   };
   const model = toServingModel({ ref, dir: '', digest: ref.digest, forecaster, history });
-  // the service's request log (buffered, as src/server/main.ts makes it), to a file
+  // the service's request log (buffered, as src/server/main.ts makes it), to a file removed on exit
+  const logFile = path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`);
   const log = createLogger(flags.includes('--no-log') ? 'silent' : 'info', 'api', {
     buffered: true,
-    dest: path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`),
+    dest: logFile,
   });
+  process.on('exit', () => fs.rmSync(logFile, { force: true }));
   const models = new ModelHolder(
     'production',
     { resolve: () => Promise.resolve(ref), fetch: () => Promise.resolve(model) },
