@@ -80,7 +80,7 @@ export class LogLines {
 
   private writeOut(data: Buffer, retries: number): void {
     fs.write(this.fd, data, 0, data.length, null, (err, written) => {
-      if ((err)?.code === 'EAGAIN' && retries < 100) {
+      if (err?.code === 'EAGAIN' && retries < 100) {
         setTimeout(() => this.writeOut(data, retries + 1), 10).unref();
         return;
       }
