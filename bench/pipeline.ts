@@ -162,18 +162,19 @@ async function main(): Promise<void> {
     const activitySeconds: Record<string, number> = {};
     const startedAt = new Map<number, number>();
     for (const e of events) {
-      if (e.activityTaskStartedEventAttributes)
-        startedAt.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), at(e));
+      const started = e.activityTaskStartedEventAttributes;
+      if (started) {
+        startedAt.set(Number(started.scheduledEventId), at(e));
+        if (scheduled.get(Number(started.scheduledEventId)) === 'runTrials') {
+          const who = started.identity ?? '?';
+          byWorker[who] = (byWorker[who] ?? 0) + 1;
+        }
+      }
       const done = e.activityTaskCompletedEventAttributes;
       if (done) {
         const name = scheduled.get(Number(done.scheduledEventId)) ?? '?';
         const from = startedAt.get(Number(done.scheduledEventId)) ?? at(e);
         activitySeconds[name] = (activitySeconds[name] ?? 0) + (at(e) - from) / 1000;
-      }
-      const started = e.activityTaskStartedEventAttributes;
-      if (started && scheduled.get(Number(started.scheduledEventId)) === 'runTrials') {
-        const who = started.identity ?? '?';
-        byWorker[who] = (byWorker[who] ?? 0) + 1;
       }
       const s = e.activityTaskScheduledEventAttributes;
       if (s) {

@@ -229,11 +229,23 @@ async function waitHttp(url: string, seconds = 120): Promise<void> {
   }
 }
 
-/** Starts a node target on core 0 (or unpinned); resolves once it listens. */
+/**
+ * Starts a node target on core 0 (or unpinned); `variant` is its name and flags, e.g.
+ * 'api --no-log'. Resolves once it listens.
+ */
 async function startNode(variant: string, port: number, extra: string[] = [], pin = true) {
+  const [name, ...flags] = variant.split(' ');
   const child = spawn(
     pin ? 'taskset' : 'node',
-    [...(pin ? ['-c', '0', 'node'] : []), ...nodeFlags, target, variant, String(port), ...extra],
+    [
+      ...(pin ? ['-c', '0', 'node'] : []),
+      ...nodeFlags,
+      target,
+      name!,
+      String(port),
+      ...flags,
+      ...extra,
+    ],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -386,8 +398,7 @@ async function measure(
       'api --no-log',
     ] as const) {
       const port = await freePort();
-      const [name, ...flags] = variant.split(' ');
-      const child = await startNode(name!, port, flags);
+      const child = await startNode(variant, port);
       const url = `http://127.0.0.1:${port}/v1/predict`;
       await load(url, oneRow, { seconds: 2 }); // warm-up
       results[variant]!.push(await undisturbed(() => load(url, oneRow)));
@@ -421,8 +432,7 @@ async function measure(
     ? []
     : (['express', 'express --same-server', 'api', 'api --no-log'] as const)) {
     const port = await freePort();
-    const [name, ...flags] = variant.split(' ');
-    const child = await startNode(name!, port, flags);
+    const child = await startNode(variant, port);
     const url = `http://127.0.0.1:${port}/v1/predict`;
     await load(url, oneRow, { seconds: 2 });
     for (let r = 0; r < runs; r++) {
@@ -433,12 +443,13 @@ async function measure(
   }
   await placePostgres(0);
   const ms = (x: number) => x.toFixed(3);
+  const p99 = (variant: keyof typeof fixed) => ms(median(fixed[variant].map((x) => x.p99_ms)));
   const latency = scaleOnly
     ? ''
     : [
         `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
         '',
-        `- fixed 1,000 req/s, one row: p99 ours **${ms(median(fixed.api.map((x) => x.p99_ms)))} ms** (target <= 5 ms), bare Express ${ms(median(fixed.express.map((x) => x.p99_ms)))} ms, bare Express served as ours is ${ms(median(fixed['express --same-server'].map((x) => x.p99_ms)))} ms, ours with the logs off ${ms(median(fixed['api --no-log'].map((x) => x.p99_ms)))} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
+        `- fixed 1,000 req/s, one row: p99 ours **${p99('api')} ms** (target <= 5 ms), bare Express ${p99('express')} ms, bare Express served as ours is ${p99('express --same-server')} ms, ours with the logs off ${p99('api --no-log')} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
         `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
       ].join('\n');
   if (latencyOnly) {
@@ -459,8 +470,7 @@ async function measure(
     for (const variant of ['api', 'express', 'express --same-server'] as const) {
       for (const n of [1, 2]) {
         const p = await freePort();
-        const [name, ...flags] = variant.split(' ');
-        const child = await startNode(name!, p, [...flags, '--workers', String(n)], false);
+        const child = await startNode(variant, p, ['--workers', String(n)], false);
         const u = `http://127.0.0.1:${p}/v1/predict`;
         await load(u, oneRow, { seconds: 2, pin: false });
         const measured = await undisturbed(async () => {
@@ -484,10 +494,11 @@ async function measure(
 
   const row = (name: string, xs: Load[], ref?: number) =>
     `| ${name} | ${Math.round(median(xs.map((x) => x.rps)))} | ${median(xs.map((x) => x.p50))} | ${median(xs.map((x) => x.p99))} | ${ref ? (median(xs.map((x) => x.rps)) / ref).toFixed(2) : ''} | ${xs.reduce((a, x) => a + x.errors, 0)} |`;
-  const api1 = median(results.api!.map((x) => x.rps));
-  const expressRps = median(results.express!.map((x) => x.rps));
-  const sameServerRps = median(results['express --same-server']!.map((x) => x.rps));
-  const mlflowRps = median(results['mlflow models serve']!.map((x) => x.rps));
+  const rps = (variant: string) => median(results[variant]!.map((x) => x.rps));
+  const api1 = rps('api');
+  const expressRps = rps('express');
+  const sameServerRps = rps('express --same-server');
+  const mlflowRps = rps('mlflow models serve');
   const text = [
     `Serving benchmark: server on core 0, autocannon on core 1, 32 connections, ${seconds} s per run, medians of ${runs} runs.`,
     '',
@@ -517,7 +528,7 @@ async function measure(
     ),
     '',
     `- ours / bare Express: **${(api1 / expressRps).toFixed(2)}** (target >= 0.70); ours / the same bare Express served as ours is: ${(api1 / sameServerRps).toFixed(2)} (our own per-request work alone); ours / mlflow models serve: **${(api1 / mlflowRps).toFixed(1)}x** (target >= 8x)`,
-    `- logging on / off: **${(api1 / median(results['api --no-log']!.map((x) => x.rps))).toFixed(2)}** (target >= 0.85)`,
+    `- logging on / off: **${(api1 / rps('api --no-log')).toFixed(2)}** (target >= 0.85)`,
     scaling,
     '',
     latency,

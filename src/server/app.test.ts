@@ -6,6 +6,7 @@ import { fitForecaster } from '../ml';
 import { syntheticSeries } from '../ml/testing';
 import type { StoredModel } from '../model-store/store';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import { createMetrics } from './metrics';
 import { ModelHolder, toServingModel, type ServingModel } from './model-holder';
 import { openGate } from './routes/types';
@@ -46,7 +47,7 @@ async function listen(holder: ModelHolder): Promise<{ server: Server; url: strin
     limits: { maxBatch: 50, maxBodyBytes: 64 * 1024 },
   });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -5,6 +5,7 @@ import { fitForecaster } from '../../src/ml';
 import type { Series } from '../../src/ml';
 import { syntheticSeries } from '../../src/ml/testing';
 import { createApp } from '../../src/server/app';
+import { createHttpServer } from '../../src/server/http-server';
 import { RateLimiter, createAuth, type FileKeyStore } from '../../src/server/auth';
 import { createJwtVerifier } from '../../src/server/auth/jwt';
 import { createMetrics, type Metrics } from '../../src/server/metrics';
@@ -61,7 +62,7 @@ export async function listenApi(
     limits: { maxBatch: 100, maxBodyBytes: 64 * 1024 },
   });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
