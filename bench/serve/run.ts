@@ -51,13 +51,43 @@ interface Load {
   errors: number;
 }
 
+/** Where the CPU went during a worker-scaling run, in cores (CPU seconds per second). */
+interface CpuShare {
+  /** the target: the cluster primary and its workers */
+  server: number;
+  postgres: number;
+  /** all busy CPU of the machine (everything not idle or stolen) */
+  busy: number;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** CPU ticks, all and stolen by the hypervisor (/proc/stat), for the share stolen during a run. */
-function cpuTicks(): { total: number; steal: number } {
+/** CPU ticks, all, idle and stolen by the hypervisor (/proc/stat), for the share stolen during a run. */
+function cpuTicks(): { total: number; idle: number; steal: number } {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
   const n = fields.map(Number);
-  return { total: n.reduce((a, x) => a + x, 0), steal: n[7] ?? 0 };
+  return { total: n.reduce((a, x) => a + x, 0), idle: n[3]! + n[4]!, steal: n[7] ?? 0 };
+}
+
+/** CPU seconds these processes have used (utime + stime of /proc/PID/stat, 100 ticks a second). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // it exited: its CPU no longer counts
+    }
+  }
+  return ticks / 100;
+}
+
+/** A process and its children. */
+async function withChildren(pid: number): Promise<number[]> {
+  const { stdout } = await run('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }));
+  return [pid, ...stdout.split('\n').filter(Boolean).map(Number)];
 }
 
 /** Runs with more CPU than this stolen by the hypervisor are measured again. */
@@ -201,6 +231,24 @@ async function paced(url: string, bodyFile: string, rate: number, secs: number):
   return JSON.parse(stdout) as Paced;
 }
 
+interface Pauses {
+  lost_share: number;
+  gaps: number;
+  largest_ms: number[];
+}
+
+/** The machine's own pauses on core 0 (bench/serve/pauses.ts), nothing else on that core. */
+async function machinePauses(): Promise<Pauses> {
+  const { stdout } = await run('taskset', [
+    '-c',
+    '0',
+    'node',
+    path.join(__dirname, 'pauses.js'),
+    '5',
+  ]);
+  return JSON.parse(stdout) as Pauses;
+}
+
 const fixed: Record<'express' | 'express --same-server' | 'api' | 'api --no-log', Paced[]> = {
   express: [],
   'express --same-server': [],
@@ -342,14 +390,18 @@ let postgresData = '';
  * database has a host of its own; at `nice` priority.
  */
 async function placePostgres(nice: number): Promise<void> {
+  for (const pid of await postgresPids()) {
+    await run('taskset', ['-a', '-p', '-c', '1', String(pid)]).catch(() => undefined);
+    await run('renice', ['-n', String(nice), '-p', String(pid)]).catch(() => undefined);
+  }
+}
+
+/** The postmaster and its processes. */
+async function postgresPids(): Promise<number[]> {
   const postmaster = fs
     .readFileSync(path.join(postgresData, 'postmaster.pid'), 'utf8')
     .split('\n')[0]!;
-  const { stdout } = await run('pgrep', ['-P', postmaster]).catch(() => ({ stdout: '' }));
-  for (const pid of [postmaster, ...stdout.split('\n').filter(Boolean)]) {
-    await run('taskset', ['-a', '-p', '-c', '1', pid.trim()]).catch(() => undefined);
-    await run('renice', ['-n', String(nice), '-p', pid.trim()]).catch(() => undefined);
-  }
+  return withChildren(Number(postmaster));
 }
 
 async function main(): Promise<void> {
@@ -428,6 +480,7 @@ async function measure(
   const batchFile = path.join(out, 'serve-batch.json');
   fs.writeFileSync(oneFile, oneRow);
   fs.writeFileSync(batchFile, JSON.stringify({ rows }));
+  const pausesBefore = scaleOnly ? undefined : await machinePauses();
   for (const variant of scaleOnly
     ? []
     : (['express', 'express --same-server', 'api', 'api --no-log'] as const)) {
@@ -441,6 +494,7 @@ async function measure(
     }
     await stop(child);
   }
+  const pausesAfter = scaleOnly ? undefined : await machinePauses();
   await placePostgres(0);
   const ms = (x: number) => x.toFixed(3);
   const p99 = (variant: keyof typeof fixed) => ms(median(fixed[variant].map((x) => x.p99_ms)));
@@ -450,6 +504,7 @@ async function measure(
         `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
         '',
         `- fixed 1,000 req/s, one row: p99 ours **${p99('api')} ms** (target <= 5 ms), bare Express ${p99('express')} ms, bare Express served as ours is ${p99('express --same-server')} ms, ours with the logs off ${p99('api --no-log')} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
+        `- the machine's own pauses on core 0, a busy loop for 5 s with nothing else on that core, before and after these runs: ${[pausesBefore!, pausesAfter!].map((x) => `${(100 * x.lost_share).toFixed(2)}% of the time lost in ${x.gaps} gaps over 0.2 ms, the largest ${x.largest_ms.map((g) => g.toFixed(1)).join(', ')} ms`).join('; ')} (a request arriving in a gap waits it out, whatever the server)`,
         `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
       ].join('\n');
   if (latencyOnly) {
@@ -459,8 +514,12 @@ async function measure(
 
   // 2 worker processes against 1, unpinned (both cores; the load generator shares them), ours
   // and bare Express side by side: wrk when installed (it leaves the workers most of the CPU),
-  // else autocannon
-  const scale: Record<'api' | 'express' | 'express --same-server', Record<number, Load[]>> = {
+  // else autocannon; with the CPU each side used, since on two cores the workers can only get
+  // what the generator, the kernel's network work and PostgreSQL leave them
+  const scale: Record<
+    'api' | 'express' | 'express --same-server',
+    Record<number, (Load & { cpu: CpuShare })[]>
+  > = {
     api: { 1: [], 2: [] },
     express: { 1: [], 2: [] },
     'express --same-server': { 1: [], 2: [] },
@@ -473,11 +532,27 @@ async function measure(
         const child = await startNode(variant, p, ['--workers', String(n)], false);
         const u = `http://127.0.0.1:${p}/v1/predict`;
         await load(u, oneRow, { seconds: 2, pin: false });
+        const server = await withChildren(child.pid!);
+        const database = await postgresPids();
         const measured = await undisturbed(async () => {
+          const before = { server: cpuSeconds(server), pg: cpuSeconds(database), all: cpuTicks() };
+          const started = process.hrtime.bigint();
           const byWrk = generator === 'wrk' ? await wrkLoad(u, oneRow) : undefined;
-          if (byWrk) return byWrk;
-          generator = 'autocannon';
-          return load(u, oneRow, { pin: false, connections: 64 });
+          if (!byWrk) generator = 'autocannon';
+          const result = byWrk ?? (await load(u, oneRow, { pin: false, connections: 64 }));
+          const wall = Number(process.hrtime.bigint() - started) / 1e9;
+          const all = cpuTicks();
+          const busyTicks =
+            all.total -
+            all.idle -
+            all.steal -
+            (before.all.total - before.all.idle - before.all.steal);
+          const cpu: CpuShare = {
+            server: (cpuSeconds(server) - before.server) / wall,
+            postgres: (cpuSeconds(database) - before.pg) / wall,
+            busy: busyTicks / 100 / wall,
+          };
+          return { ...result, cpu };
         });
         scale[variant][n]!.push(measured);
         await stop(child);
@@ -486,7 +561,14 @@ async function measure(
   }
   const speedUp = (v: keyof typeof scale) =>
     median(scale[v][2]!.map((x) => x.rps)) / median(scale[v][1]!.map((x) => x.rps));
-  const scaling = `- 2 worker processes vs 1, both cores shared with the load generator (${generator}, 64 connections): ours (API_WORKERS) ${Math.round(median(scale.api[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale.api[1]!.map((x) => x.rps)))} req/s = **${speedUp('api').toFixed(2)}x** (target >= 1.8x); bare Express in the same cluster setup ${speedUp('express').toFixed(2)}x, served as ours is ${speedUp('express --same-server').toFixed(2)}x`;
+  const cores = (n: number, of: keyof CpuShare) =>
+    median(scale.api[n]!.map((x) => x.cpu[of])).toFixed(2);
+  const usPerRequest = (n: number) =>
+    median(scale.api[n]!.map((x) => (1e6 * x.cpu.server) / x.rps)).toFixed(0);
+  const scaling = [
+    `- 2 worker processes vs 1, both cores shared with the load generator (${generator}, 64 connections): ours (API_WORKERS) ${Math.round(median(scale.api[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale.api[1]!.map((x) => x.rps)))} req/s = **${speedUp('api').toFixed(2)}x** (target >= 1.8x); bare Express in the same cluster setup ${speedUp('express').toFixed(2)}x, served as ours is ${speedUp('express --same-server').toFixed(2)}x`,
+    `- where the 2 cores went (ours, medians): the workers ${cores(2, 'server')} cores with 2 workers, ${cores(1, 'server')} with 1; PostgreSQL ${cores(2, 'postgres')} / ${cores(1, 'postgres')}; the whole machine busy ${cores(2, 'busy')} / ${cores(1, 'busy')} (the rest: ${generator} and the kernel); server CPU per request ${usPerRequest(2)} us with 2 workers, ${usPerRequest(1)} us with 1`,
+  ].join('\n');
   if (scaleOnly) {
     process.stdout.write(`${scaling}\n${stealNote()}\n`);
     return;
