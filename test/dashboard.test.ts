@@ -241,7 +241,14 @@ describe.skipIf(!hasChromium && !inCi)('monitoring dashboard in headless Chromiu
     expect(maePoints.at(-1)).toBeCloseTo(serviceMae, 6);
     expect(await page.locator('#mae-note').textContent()).toContain(`v${served}: `);
     expect(await page.locator('#mae-note').textContent()).toContain(' over 24 ');
-    expect(await count('#chart-traffic rect.bar')).toBe(3); // set: production + canary; served: production
+    // canary mode is off: production is set to answer everything (no canary bar), and did
+    const traffic = await Promise.all(
+      (await page.locator('#chart-traffic rect.bar').all()).map(async (b) =>
+        Number(await b.getAttribute('data-value')),
+      ),
+    );
+    expect(traffic).toEqual([1, 1]);
+    expect(await page.locator('#traffic-note').textContent()).toBe('mode off, no canary');
     const drift = await page.locator('#chart-drift rect.bar').first().getAttribute('data-value');
     expect(Number(drift)).toBeGreaterThan(0);
     expect(await count('#drift-rows tr')).toBeGreaterThanOrEqual(1);

@@ -189,11 +189,13 @@ const script = String.raw`
   }
 
   function renderTraffic(tr, counts) {
-    var share = tr ? Number(tr.canary_share) || 0 : 0;
+    // the configured share routes requests only in canary mode, with a candidate loaded
+    var canary = tr && tr.mode === 'canary' && tr.canary_version;
+    var share = canary ? Number(tr.canary_share) || 0 : 0;
     var bars = [];
     if (tr) {
       bars.push({ label: 'production v' + tr.production_version + ' (set)', value: 1 - share, color: COLORS[0], note: fmt((1 - share) * 100, 0) + '%' });
-      bars.push({ label: (tr.canary_version ? 'canary v' + tr.canary_version : 'canary') + ' (set)', value: share, color: COLORS[1], note: fmt(share * 100, 0) + '%' });
+      if (canary) bars.push({ label: 'canary v' + tr.canary_version + ' (set)', value: share, color: COLORS[1], note: fmt(share * 100, 0) + '%' });
     }
     if (counts) {
       var total = 0;
