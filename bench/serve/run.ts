@@ -295,13 +295,18 @@ async function startNode(variant: string, port: number, extra: string[] = [], pi
       ...extra,
     ],
     {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // stderr (the request log) is a pipe drained here, as a container runtime drains it
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       env: { ...process.env, DATABASE_URL: databaseUrl },
     },
   );
+  let tail = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    tail = (tail + text).slice(-4000);
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`${variant} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${variant} exited with ${code}:\n${tail}`)));
   });
   return child;
 }

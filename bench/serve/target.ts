@@ -13,7 +13,6 @@
 import cluster from 'node:cluster';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { repoRoot as projectRoot } from './root';
@@ -43,7 +42,7 @@ function listen(server: http.Server): void {
 }
 
 async function main(): Promise<void> {
-  // a stop runs the exit handlers (the request log's file is removed)
+  // a stop runs the exit handlers (the request log's last lines are written)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(0));
   if (flags.includes('--workers') && workers > 1 && cluster.isPrimary) {
     for (let i = 0; i < workers; i++) cluster.fork();
@@ -84,13 +83,11 @@ async function main(): Promise<void> {
     aliases: ['production'],
   };
   const model = toServingModel({ ref, dir: '', digest: ref.digest, forecaster, history });
-  // the service's request log (buffered, as src/server/main.ts makes it), to a file removed on exit
-  const logFile = path.join(os.tmpdir(), `icecream-bench-api-${process.pid}.log`);
+  // the service's request log, as src/server/main.ts makes it: buffered, to stderr, which
+  // run.ts makes a pipe that it drains, as a container runtime does
   const log = createLogger(flags.includes('--no-log') ? 'silent' : 'info', 'api', {
     buffered: true,
-    dest: logFile,
   });
-  process.on('exit', () => fs.rmSync(logFile, { force: true }));
   const models = new ModelHolder(
     'production',
     { resolve: () => Promise.resolve(ref), fetch: () => Promise.resolve(model) },
