@@ -62,11 +62,16 @@ interface CpuShare {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** CPU ticks, all, idle and stolen by the hypervisor (/proc/stat), for the share stolen during a run. */
-function cpuTicks(): { total: number; idle: number; steal: number } {
+/**
+ * CPU ticks (/proc/stat): all, busy (neither idle nor stolen) and stolen by the hypervisor, for
+ * the share stolen during a run and the machine's busy cores.
+ */
+function cpuTicks(): { total: number; busy: number; steal: number } {
   const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
   const n = fields.map(Number);
-  return { total: n.reduce((a, x) => a + x, 0), idle: n[3]! + n[4]!, steal: n[7] ?? 0 };
+  const total = n.reduce((a, x) => a + x, 0);
+  const steal = n[7] ?? 0;
+  return { total, busy: total - n[3]! - n[4]! - steal, steal };
 }
 
 /** CPU seconds these processes have used (utime + stime of /proc/PID/stat, 100 ticks a second). */
@@ -300,14 +305,15 @@ async function startNode(variant: string, port: number, extra: string[] = [], pi
       env: { ...process.env, DATABASE_URL: databaseUrl },
     },
   );
+  // its last 4 KB until it listens, to show why if it does not; afterwards only drained
   let tail = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    tail = (tail + text).slice(-4000);
-  });
+  const keep = (text: string) => (tail = (tail + text).slice(-4000));
+  child.stderr!.setEncoding('utf8').on('data', keep);
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${variant} exited with ${code}:\n${tail}`)));
   });
+  child.stderr!.off('data', keep).resume();
   return child;
 }
 
@@ -502,15 +508,16 @@ async function measure(
   const pausesAfter = scaleOnly ? undefined : await machinePauses();
   await placePostgres(0);
   const ms = (x: number) => x.toFixed(3);
-  const p99 = (variant: keyof typeof fixed) => ms(median(fixed[variant].map((x) => x.p99_ms)));
+  const med = (xs: Paced[], q: 'p50_ms' | 'p99_ms') => ms(median(xs.map((x) => x[q])));
+  const p99 = (variant: keyof typeof fixed) => med(fixed[variant], 'p99_ms');
   const latency = scaleOnly
     ? ''
     : [
         `Latency, paced generator on core 1 (uniform to the millisecond, microsecond timing), medians of ${runs} runs:`,
         '',
-        `- fixed 1,000 req/s, one row: p99 ours **${p99('api')} ms** (target <= 5 ms), bare Express ${p99('express')} ms, bare Express served as ours is ${p99('express --same-server')} ms, ours with the logs off ${p99('api --no-log')} ms; p50 ours ${ms(median(fixed.api.map((x) => x.p50_ms)))} ms, bare Express ${ms(median(fixed.express.map((x) => x.p50_ms)))} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
+        `- fixed 1,000 req/s, one row: p99 ours **${p99('api')} ms** (target <= 5 ms), bare Express ${p99('express')} ms, bare Express served as ours is ${p99('express --same-server')} ms, ours with the logs off ${p99('api --no-log')} ms; p50 ours ${med(fixed.api, 'p50_ms')} ms, bare Express ${med(fixed.express, 'p50_ms')} ms; errors ${fixed.api.reduce((a, x) => a + x.errors, 0)}${errorKinds(fixed.api)}`,
         `- the machine's own pauses on core 0, a busy loop for 5 s with nothing else on that core, before and after these runs: ${[pausesBefore!, pausesAfter!].map((x) => `${(100 * x.lost_share).toFixed(2)}% of the time lost in ${x.gaps} gaps over 0.2 ms, the largest ${x.largest_ms.map((g) => g.toFixed(1)).join(', ')} ms`).join('; ')} (a request arriving in a gap waits it out, whatever the server)`,
-        `- a batch of 100 rows, one request at a time: p50 **${ms(median(batch.map((x) => x.p50_ms)))} ms** (target <= 2 ms), p99 ${ms(median(batch.map((x) => x.p99_ms)))} ms`,
+        `- a batch of 100 rows, one request at a time: p50 **${med(batch, 'p50_ms')} ms** (target <= 2 ms), p99 ${med(batch, 'p99_ms')} ms`,
       ].join('\n');
   if (latencyOnly) {
     process.stdout.write(`${latency}\n${stealNote()}\n`);
@@ -546,16 +553,10 @@ async function measure(
           if (!byWrk) generator = 'autocannon';
           const result = byWrk ?? (await load(u, oneRow, { pin: false, connections: 64 }));
           const wall = Number(process.hrtime.bigint() - started) / 1e9;
-          const all = cpuTicks();
-          const busyTicks =
-            all.total -
-            all.idle -
-            all.steal -
-            (before.all.total - before.all.idle - before.all.steal);
           const cpu: CpuShare = {
             server: (cpuSeconds(server) - before.server) / wall,
             postgres: (cpuSeconds(database) - before.pg) / wall,
-            busy: busyTicks / 100 / wall,
+            busy: (cpuTicks().busy - before.all.busy) / 100 / wall,
           };
           return { ...result, cpu };
         });
@@ -564,14 +565,14 @@ async function measure(
       }
     }
   }
-  const speedUp = (v: keyof typeof scale) =>
-    median(scale[v][2]!.map((x) => x.rps)) / median(scale[v][1]!.map((x) => x.rps));
+  const scaleRps = (v: keyof typeof scale, n: number) => median(scale[v][n]!.map((x) => x.rps));
+  const speedUp = (v: keyof typeof scale) => scaleRps(v, 2) / scaleRps(v, 1);
   const cores = (n: number, of: keyof CpuShare) =>
     median(scale.api[n]!.map((x) => x.cpu[of])).toFixed(2);
   const usPerRequest = (n: number) =>
     median(scale.api[n]!.map((x) => (1e6 * x.cpu.server) / x.rps)).toFixed(0);
   const scaling = [
-    `- 2 worker processes vs 1, both cores shared with the load generator (${generator}, 64 connections): ours (API_WORKERS) ${Math.round(median(scale.api[2]!.map((x) => x.rps)))} vs ${Math.round(median(scale.api[1]!.map((x) => x.rps)))} req/s = **${speedUp('api').toFixed(2)}x** (target >= 1.8x); bare Express in the same cluster setup ${speedUp('express').toFixed(2)}x, served as ours is ${speedUp('express --same-server').toFixed(2)}x`,
+    `- 2 worker processes vs 1, both cores shared with the load generator (${generator}, 64 connections): ours (API_WORKERS) ${Math.round(scaleRps('api', 2))} vs ${Math.round(scaleRps('api', 1))} req/s = **${speedUp('api').toFixed(2)}x** (target >= 1.8x); bare Express in the same cluster setup ${speedUp('express').toFixed(2)}x, served as ours is ${speedUp('express --same-server').toFixed(2)}x`,
     `- where the 2 cores went (ours, medians): the workers ${cores(2, 'server')} cores with 2 workers, ${cores(1, 'server')} with 1; PostgreSQL ${cores(2, 'postgres')} / ${cores(1, 'postgres')}; the whole machine busy ${cores(2, 'busy')} / ${cores(1, 'busy')} (the rest: ${generator} and the kernel); server CPU per request ${usPerRequest(2)} us with 2 workers, ${usPerRequest(1)} us with 1`,
   ].join('\n');
   if (scaleOnly) {
